@@ -1,0 +1,132 @@
+"""Settings, read from the environment once per call site: no module-level side effects.
+
+Every domain assumption the code makes has a setting here; docs/architecture.md lists them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+DEFAULT_REGION = "45"
+
+# (first processing date the rule applies to, minimum months of ВП contributions), DOMAIN.md §3.
+# The fund extends it with ERZL_FOREIGN_RULES="2026-01-01:60,2028-01-01:72"; ERZL_FOREIGN_MIN_MONTHS
+# overrides every row.
+DEFAULT_FOREIGN_RULES: tuple[tuple[date, int], ...] = (
+    (date(1900, 1, 1), 36),
+    (date(2026, 1, 1), 60),
+)
+
+# КодСостСтат (СОСТАГС reference book) → what to do with a record. *Assumption*: the codes below;
+# ERZL_ZAGS_STATUS_CODES="code:action,..." replaces the table. Unknown codes are held for review.
+DEFAULT_ZAGS_STATUSES: dict[str, str] = {
+    "0001": "enrol",  # актуальная запись (record in force)
+    "0002": "enrol",  # запись с исправлениями/изменениями (corrected, still in force)
+    "0003": "not_applicable",  # запись аннулирована (annulled)
+    "0004": "not_applicable",  # запись признана недействительной (voided by a court)
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str
+    region: str
+    insurers_csv: Path | None
+    foreign_rules: tuple[tuple[date, int], ...]
+    foreign_min_months_override: int | None
+    zags_statuses: dict[str, str] = field(default_factory=dict)
+    max_file_bytes: int = 2 * 1024**3
+    foreign_policy_term: str = "calendar_year"  # valid to 31 December of the year of issue
+    newborn_insurer_rule: str = "mother"  # "mother" first, else shares; "shares" ignores mother
+
+    @property
+    def inbox(self) -> Path:
+        return self.home / "inbox"
+
+    def feed_inbox(self, feed: str) -> Path:
+        return self.inbox / feed
+
+    @property
+    def archive(self) -> Path:
+        return self.home / "archive"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.home / "quarantine"
+
+    @property
+    def work(self) -> Path:
+        return self.home / "work"
+
+    @property
+    def outbox(self) -> Path:
+        return self.home / "outbox"
+
+    def foreign_min_months(self, on: date) -> int:
+        """The threshold in force on a processing date (the dated rule table, or the override)."""
+        if self.foreign_min_months_override is not None:
+            return self.foreign_min_months_override
+        months = self.foreign_rules[0][1]
+        for since, value in sorted(self.foreign_rules):
+            if on >= since:
+                months = value
+        return months
+
+    def foreign_rule_label(self, on: date) -> str:
+        if self.foreign_min_months_override is not None:
+            return f"ERZL_FOREIGN_MIN_MONTHS={self.foreign_min_months_override}"
+        since = max(s for s, _ in self.foreign_rules if s <= on)
+        return f"326-FZ art.10 p.1.1: {self.foreign_min_months(on)} months (in force from {since})"
+
+
+def _parse_rules(text: str) -> tuple[tuple[date, int], ...]:
+    rows = []
+    for item in text.split(","):
+        since, months = item.strip().split(":")
+        rows.append((date.fromisoformat(since), int(months)))
+    return tuple(sorted(rows))
+
+
+def _parse_statuses(text: str) -> dict[str, str]:
+    table = {}
+    for item in text.split(","):
+        code, action = item.strip().split(":")
+        if action not in {"enrol", "not_applicable", "review"}:
+            raise ValueError(f"ERZL_ZAGS_STATUS_CODES: unknown action {action!r} for {code}")
+        table[code] = action
+    return table
+
+
+def load(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    home = Path(env.get("ERZL_HOME", "./var")).resolve()
+    region = env.get("ERZL_FUND_REGION", DEFAULT_REGION)
+    if len(region) != 2 or not region.isdigit():
+        raise ValueError(f"ERZL_FUND_REGION must be two digits, got {region!r}")
+    database_url = env.get("ERZL_DATABASE_URL") or f"sqlite:///{home / 'register.sqlite3'}"
+    insurers = env.get("ERZL_INSURERS")
+    rules = DEFAULT_FOREIGN_RULES
+    if env.get("ERZL_FOREIGN_RULES"):
+        rules = tuple(
+            sorted({**dict(rules), **dict(_parse_rules(env["ERZL_FOREIGN_RULES"]))}.items())
+        )
+    override = env.get("ERZL_FOREIGN_MIN_MONTHS")
+    statuses = (
+        _parse_statuses(env["ERZL_ZAGS_STATUS_CODES"])
+        if env.get("ERZL_ZAGS_STATUS_CODES")
+        else dict(DEFAULT_ZAGS_STATUSES)
+    )
+    return Settings(
+        home=home,
+        database_url=database_url,
+        region=region,
+        insurers_csv=Path(insurers).resolve() if insurers else None,
+        foreign_rules=rules,
+        foreign_min_months_override=int(override) if override else None,
+        zags_statuses=statuses,
+        newborn_insurer_rule=env.get("ERZL_NEWBORN_INSURER_RULE", "mother"),
+    )
