@@ -1,0 +1,1 @@
+"""Enrol stage: apply decided records to the register — persons, policies, insurers, history."""

@@ -1,0 +1,221 @@
+"""Birth registrations → register entries and electronic policies (DOMAIN.md §4.1, §6).
+
+Each record gets exactly one outcome. The intrinsic rules come from the Great Expectations suite
+(pipelines.validate.births); this module adds what only the register can tell — a version seen
+before, a СНИЛС already taken — and applies the accepted records.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from pipelines import link
+from pipelines.codes import Outcome, decide
+from pipelines.config import Settings
+from pipelines.enrol.register_ops import (
+    Provenance,
+    assign_insurer,
+    choose_by_share,
+    create_person,
+    current_policy,
+    issue_policy,
+    latest_policy,
+    update_person,
+)
+from pipelines.identifiers import snils_is_valid, snils_normalize
+from pipelines.parse.zags import iter_births
+from pipelines.records import BirthRecord, Parent
+from pipelines.register.db import insert_ignore
+from pipelines.register.models import (
+    IdentityDocument,
+    Insurer,
+    Person,
+    PersonKey,
+    ReceivedRecord,
+)
+from pipelines.validate.births import validate_births
+
+KEY_KIND = "zags_act"
+
+
+def version_order(version: str | None) -> tuple[int, int | str]:
+    """НомерВерс compares as a number when it is one (it is 1–3 characters of text)."""
+    if version is None:
+        return (-1, -1)
+    return (0, int(version)) if version.isdigit() else (1, version)
+
+
+def apply_births(
+    session: Session, settings: Settings, run_id: str, as_of: date, file_id: int, path: Path
+) -> Counter:
+    """Decide and apply every record of one birth file; returns the outcome and effect counts."""
+    codes_by_seq = validate_births(iter_births(path), as_of, settings.zags_statuses)
+    insurers = list(session.query(Insurer))
+    counts: Counter = Counter()
+    seen: set[tuple[str, str]] = set()
+    for record in iter_births(path):
+        codes = list(codes_by_seq.get(record.seq, ()))
+        key = link.source_key(session, KEY_KIND, record.act_number)
+        if (record.act_number, record.version) in seen:
+            codes.append("Z012")
+        elif key is not None and version_order(record.version) <= version_order(key.version):
+            codes.append("Z005")
+        seen.add((record.act_number, record.version))
+        row = ReceivedRecord(
+            file_id=file_id,
+            seq=record.seq,
+            record_key=record.act_number,
+            version=record.version,
+            outcome=decide(codes),
+            codes=codes,
+        )
+        session.add(row)
+        session.flush()
+        prov = Provenance(run_id, file_id, row.id)
+        if row.outcome == Outcome.ACCEPTED:
+            _accept(session, settings, as_of, record, key, row, prov, insurers, counts)
+        if row.outcome in (Outcome.ACCEPTED, Outcome.NOT_APPLICABLE):
+            _remember_version(session, record, row, key)
+        counts[str(row.outcome)] += 1
+    return counts
+
+
+def _remember_version(
+    session: Session, record: BirthRecord, row: ReceivedRecord, key: PersonKey | None
+) -> None:
+    if key is None:
+        insert_ignore(
+            session,
+            PersonKey.__table__,
+            {
+                "kind": KEY_KIND,
+                "value": record.act_number,
+                "person_id": row.person_id,
+                "version": record.version,
+                "record_id": row.id,
+            },
+        )
+    else:
+        key.version, key.record_id = record.version, row.id
+        key.person_id = key.person_id or row.person_id
+    session.flush()
+
+
+def _child_fields(record: BirthRecord) -> dict:
+    child = record.child
+    sex = child.sex if isinstance(child.sex, int) else None
+    return {
+        "last_name": link.text(child.name.last_name),
+        "first_name": link.text(child.name.first_name),
+        "middle_name": link.text(child.name.middle_name),
+        "birth_date": link.complete_date(child.birth_date),
+        "sex": sex,
+        "birth_place": link.text(child.birth_place),
+        "residence": link.text(record.mother.residence)
+        if isinstance(record.mother, Parent)
+        else None,
+        "citizenship": "643" if record.register_section == 1 else None,
+    }
+
+
+def _accept(
+    session: Session,
+    settings: Settings,
+    as_of: date,
+    record: BirthRecord,
+    key: PersonKey | None,
+    row: ReceivedRecord,
+    prov: Provenance,
+    insurers: list[Insurer],
+    counts: Counter,
+) -> None:
+    fields = _child_fields(record)
+    snils = snils_normalize(record.child.snils) if record.child.snils else None
+    existing = session.get(Person, key.person_id) if key and key.person_id else None
+    holder = link.by_snils(session, snils) if snils and snils_is_valid(snils) else None
+    if holder is not None and holder is not existing:
+        row.codes = [*row.codes, "Z011"]
+        row.outcome = decide(row.codes)
+        return
+    if snils and snils_is_valid(snils):
+        fields["snils"] = snils
+
+    if existing is not None:  # a later version of an act already applied: same person, same ЕНП
+        update_person(session, existing, prov, "updated_from_zags", **fields)
+        _certificate(session, existing, record, row)
+        policy = latest_policy(session, existing.id)
+        row.person_id, row.enp = existing.id, policy.enp if policy else None
+        counts["updated"] += 1
+        return
+
+    person = create_person(session, prov, origin="zags_births", included_on=as_of, **fields)
+    _certificate(session, person, record, row)
+    policy = issue_policy(
+        session,
+        person,
+        prov,
+        region=settings.region,
+        valid_from=as_of,
+        valid_to=None,
+        reason="newborn",
+    )
+    insurer_code, basis = _newborn_insurer(session, settings, as_of, record, insurers)
+    assign_insurer(
+        session,
+        person,
+        prov,
+        insurer_code=insurer_code,
+        basis=basis,
+        on=as_of,
+        enp=policy.enp,
+        event="enrolled_newborn",
+    )
+    row.person_id, row.enp = person.id, policy.enp
+    counts["enrolled"] += 1
+    counts["policies_issued"] += 1
+
+
+def _newborn_insurer(
+    session: Session, settings: Settings, as_of: date, record: BirthRecord, insurers
+) -> tuple[str, str]:
+    """The mother's insurer when she is in the register with a policy in force (DOMAIN.md §6)."""
+    if settings.newborn_insurer_rule == "mother":
+        mother = link.find_parent(session, record.mother)
+        if (
+            mother is not None
+            and mother.insurer_code
+            and current_policy(session, mother.id, as_of) is not None
+        ):
+            return mother.insurer_code, "mother_insurer"
+    return choose_by_share(insurers, f"{KEY_KIND}:{record.act_number}"), "fund_share"
+
+
+def _certificate(
+    session: Session, person: Person, record: BirthRecord, row: ReceivedRecord
+) -> None:
+    for cert in record.certificates:
+        series, number = link.text(cert.series), link.text(cert.number)
+        if not (series or number):
+            continue
+        for doc in session.query(IdentityDocument).filter_by(
+            person_id=person.id, kind="birth_certificate", current=True
+        ):
+            if (doc.series, doc.number) == (series, number):
+                return
+            doc.current = False
+        session.add(
+            IdentityDocument(
+                person_id=person.id,
+                kind="birth_certificate",
+                series=series,
+                number=number,
+                issued_on=link.complete_date(cert.issue_date),
+                current=True,
+                record_id=row.id,
+            )
+        )
+        return

@@ -1,0 +1,320 @@
+"""The register's write operations, shared by every feed and by the initial load.
+
+Each operation writes the change and its history row with provenance (run, file, record) in the
+caller's transaction; nothing here commits.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from pipelines.config import Settings
+from pipelines.identifiers import ENP_MAX_SERIAL, enp_compose
+from pipelines.register.db import insert_ignore
+from pipelines.register.models import (
+    EnpCounter,
+    Insurer,
+    InsurerAssignment,
+    Notification,
+    Person,
+    PersonHistory,
+    Policy,
+)
+
+SHIPPED_INSURERS = Path(__file__).resolve().parents[1] / "data" / "insurers_demo.csv"
+PERSON_FIELDS = (
+    "snils",
+    "last_name",
+    "first_name",
+    "middle_name",
+    "birth_date",
+    "sex",
+    "citizenship",
+    "birth_place",
+    "residence",
+    "working",
+    "employer_inn",
+    "employer_kpp",
+    "insurer_code",
+)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a change came from."""
+
+    run_id: str | None
+    file_id: int | None = None
+    record_id: int | None = None
+
+
+class EnpExhausted(RuntimeError):
+    """All 10 × 9999 numbers of one region and birth date are used."""
+
+
+def name_key(
+    last: str | None, first: str | None, middle: str | None, birth: date | None
+) -> str | None:
+    """Normalised name + birth date, for linking by demographics when no СНИЛС links."""
+    if not (last and first and birth):
+        return None
+    parts = [p or "" for p in (last, first, middle)]
+    text = "|".join(" ".join(p.upper().replace("Ё", "Е").split()) for p in parts)
+    return f"{text}|{birth.isoformat()}"
+
+
+def _snapshot(person: Person) -> dict:
+    data = {}
+    for name in PERSON_FIELDS:
+        value = getattr(person, name)
+        data[name] = value.isoformat() if isinstance(value, date) else value
+    return data
+
+
+def _history(session: Session, person: Person, change: str, prov: Provenance) -> None:
+    session.add(
+        PersonHistory(
+            person_id=person.id,
+            version=person.version,
+            change=change,
+            data=_snapshot(person),
+            run_id=prov.run_id,
+            file_id=prov.file_id,
+            record_id=prov.record_id,
+            changed_at=datetime.now(UTC),
+        )
+    )
+
+
+def create_person(
+    session: Session, prov: Provenance, *, origin: str, included_on: date | None, **fields
+) -> Person:
+    person = Person(origin=origin, version=1, included_on=included_on, **fields)
+    person.name_key = name_key(
+        person.last_name, person.first_name, person.middle_name, person.birth_date
+    )
+    session.add(person)
+    session.flush()
+    _history(session, person, "created", prov)
+    return person
+
+
+def update_person(
+    session: Session, person: Person, prov: Provenance, change: str, **fields
+) -> bool:
+    """Apply the fields that differ; one history row when anything changed."""
+    changed = {k: v for k, v in fields.items() if getattr(person, k) != v}
+    if not changed:
+        return False
+    for key, value in changed.items():
+        setattr(person, key, value)
+    person.name_key = name_key(
+        person.last_name, person.first_name, person.middle_name, person.birth_date
+    )
+    person.version += 1
+    session.flush()
+    _history(session, person, change, prov)
+    return True
+
+
+def issue_enp(session: Session, region: str, birth_date: date) -> str:
+    """The next free ЕНП for (region, birth date); never one that was issued or loaded before.
+
+    The counter row is bumped with UPDATE … RETURNING, which row-locks it on PostgreSQL until the
+    transaction ends (SQLite serialises writers outright), so concurrent runs never draw the same
+    serial; the policies primary key is the last guard.
+    """
+    insert_ignore(
+        session, EnpCounter.__table__, {"region": region, "birth_date": birth_date, "issued": 0}
+    )
+    while True:
+        issued = session.execute(
+            update(EnpCounter)
+            .where(EnpCounter.region == region, EnpCounter.birth_date == birth_date)
+            .values(issued=EnpCounter.issued + 1)
+            .returning(EnpCounter.issued)
+        ).scalar_one()
+        duplicate_index, serial = divmod(issued - 1, ENP_MAX_SERIAL)
+        if duplicate_index > 9:
+            raise EnpExhausted(f"no ЕНП left for region {region} on one birth date")
+        enp = enp_compose(region, duplicate_index, birth_date, serial + 1)
+        if session.get(Policy, enp) is None:
+            return enp
+
+
+def issue_policy(
+    session: Session,
+    person: Person,
+    prov: Provenance,
+    *,
+    region: str,
+    valid_from: date,
+    valid_to: date | None,
+    reason: str,
+) -> Policy:
+    if person.birth_date is None:
+        raise ValueError("an ЕНП needs a complete birth date")
+    policy = Policy(
+        enp=issue_enp(session, region, person.birth_date),
+        person_id=person.id,
+        kind="electronic",
+        status="active",
+        valid_from=valid_from,
+        valid_to=valid_to,
+        issued_run_id=prov.run_id,
+        issued_record_id=prov.record_id,
+        reason=reason,
+    )
+    session.add(policy)
+    session.flush()
+    return policy
+
+
+def current_policy(session: Session, person_id: int, on: date | None = None) -> Policy | None:
+    """The person's policy in force on a date (any date when None): active, within validity."""
+    query = select(Policy).where(Policy.person_id == person_id, Policy.status == "active")
+    if on is not None:
+        query = query.where(
+            or_(Policy.valid_from.is_(None), Policy.valid_from <= on),
+            or_(Policy.valid_to.is_(None), Policy.valid_to >= on),
+        )
+    return session.scalars(query.order_by(Policy.valid_from.desc().nulls_last())).first()
+
+
+def latest_policy(session: Session, person_id: int) -> Policy | None:
+    query = select(Policy).where(Policy.person_id == person_id)
+    return session.scalars(
+        query.order_by(
+            and_(Policy.status == "active").desc(), Policy.valid_from.desc().nulls_last()
+        )
+    ).first()
+
+
+def assign_insurer(
+    session: Session,
+    person: Person,
+    prov: Provenance,
+    *,
+    insurer_code: str,
+    basis: str,
+    on: date,
+    enp: str,
+    event: str,
+) -> None:
+    """Record the assignment, update the person, and queue a notification for the insurer."""
+    session.add(
+        InsurerAssignment(
+            person_id=person.id,
+            insurer_code=insurer_code,
+            assigned_on=on,
+            basis=basis,
+            run_id=prov.run_id,
+            record_id=prov.record_id,
+        )
+    )
+    update_person(session, person, prov, "insurer_assigned", insurer_code=insurer_code)
+    notify(session, person, prov, insurer_code=insurer_code, enp=enp, event=event, basis=basis)
+
+
+def notify(
+    session: Session,
+    person: Person,
+    prov: Provenance,
+    *,
+    insurer_code: str,
+    enp: str,
+    event: str,
+    basis: str,
+) -> None:
+    session.add(
+        Notification(
+            run_id=prov.run_id,
+            insurer_code=insurer_code,
+            person_id=person.id,
+            enp=enp,
+            event=event,
+            basis=basis,
+            record_id=prov.record_id,
+        )
+    )
+
+
+def choose_by_share(insurers: list[Insurer], key: str) -> str:
+    """A fund-determined insurer, in proportion to the shares, the same for the same key.
+
+    The key (a birth act number, a СНИЛС) is hashed to a point in [0, 1) and the point falls into
+    one insurer's slice of the cumulative shares, insurers ordered by code. Over many people the
+    split follows the shares; for one person it never depends on who else was in the batch.
+    """
+    active = sorted(
+        (i for i in insurers if i.active and Decimal(i.share) > 0), key=lambda i: i.code
+    )
+    if not active:
+        raise LookupError("no active insurer with a positive share is configured (ERZL_INSURERS)")
+    total = sum(Decimal(i.share) for i in active)
+    point = Decimal(int(hashlib.sha256(key.encode()).hexdigest()[:15], 16)) / Decimal(16**15)
+    cumulative = Decimal(0)
+    for insurer in active:
+        cumulative += Decimal(insurer.share) / total
+        if point < cumulative:
+            return insurer.code
+    return active[-1].code
+
+
+def sync_insurers(session: Session, settings: Settings) -> list[Insurer]:
+    """Load ERZL_INSURERS (``code,name,share``) into the table; insurers not listed go inactive.
+
+    Without ERZL_INSURERS the table is left as it is, and seeded from the shipped demo list only
+    when it is empty.
+    """
+    source = settings.insurers_csv
+    existing = {i.code: i for i in session.scalars(select(Insurer))}
+    if source is None and existing:
+        return list(existing.values())
+    rows = _read_insurers(source or SHIPPED_INSURERS)
+    for code, name, share in rows:
+        insurer = existing.get(code)
+        if insurer is None:
+            insurer = Insurer(code=code, name=name, share=share, active=True)
+            session.add(insurer)
+            existing[code] = insurer
+        else:
+            insurer.name, insurer.share, insurer.active = name, share, True
+    listed = {code for code, _, _ in rows}
+    for code, insurer in existing.items():
+        if code not in listed:
+            insurer.active = False
+    session.flush()
+    return list(existing.values())
+
+
+def _read_insurers(path: Path) -> list[tuple[str, str, Decimal]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = {"code", "name", "share"} - set(reader.fieldnames or ())
+        if missing:
+            raise ValueError(f"{path.name}: missing column(s) {sorted(missing)}")
+        rows = []
+        for line in reader:
+            share = Decimal(line["share"].strip())
+            if share < 0:
+                raise ValueError(f"{path.name}: negative share for {line['code']}")
+            rows.append((line["code"].strip(), line["name"].strip(), share))
+    if not rows:
+        raise ValueError(f"{path.name}: no insurers")
+    return rows
+
+
+def ensure_insurer(session: Session, code: str) -> None:
+    """An insurer named by loaded data but not configured: kept, inactive, with no share."""
+    if session.get(Insurer, code) is None:
+        session.add(Insurer(code=code, name=code, share=0, active=False))
+        session.flush()

@@ -1,0 +1,1 @@
+"""The register (ЕРЗЛ regional segment): tables, migrations, sessions and the queries on them."""
