@@ -84,7 +84,7 @@ CATALOGUE: dict[str, Reason] = {
         _r("F005", D, "The same file was received before", "Этот файл уже был получен ранее"),
         _r(
             "F006",
-            R,
+            None,
             "File name does not match the file identifier inside it",
             "Имя файла не совпадает с идентификатором файла (ИдФайл)",
         ),
@@ -217,6 +217,18 @@ CATALOGUE: dict[str, Reason] = {
             None,
             "Person's ИНН has a wrong check digit",
             "Неверное контрольное число ИНН лица",
+        ),
+        _r(
+            "R007",
+            V,
+            "Entitled by contributions, but the reported citizenship is Russian",
+            "Стаж взносов достаточен, но указано гражданство РФ: требуется проверка",
+        ),
+        _r(
+            "R008",
+            V,
+            "Entitled by contributions, but the birth date is not known",
+            "Стаж взносов достаточен, но дата рождения не известна: требуется проверка",
         ),
     ]
 }

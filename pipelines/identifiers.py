@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
-_DIGITS = re.compile(r"\d+")
-_KPP = re.compile(r"^\d{4}[0-9A-Z]{2}\d{3}$")
+# ASCII only: \d alone also matches other scripts' digits (Arabic-Indic, fullwidth), which int()
+# accepts, so a number written in them could pass the prefix or mod-11 checks.
+_DIGITS = re.compile(r"\d+", re.ASCII)
+_KPP = re.compile(r"\d{4}[0-9A-Z]{2}\d{3}", re.ASCII)
 
 
 def _digits(value: object, length: int) -> str | None:
@@ -29,7 +31,7 @@ def snils_normalize(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     text = value.strip()
-    if re.fullmatch(r"\d{3}-\d{3}-\d{3}[ -]\d{2}", text):
+    if re.fullmatch(r"\d{3}-\d{3}-\d{3}[ -]\d{2}", text, re.ASCII):
         text = re.sub(r"[ -]", "", text)
     return _digits(text, 11)
 
@@ -134,5 +136,7 @@ def enp_compose(region: str, duplicate_index: int, birth_date: date, serial: int
     """
     if not (_digits(region, 2) and 0 <= duplicate_index <= 9 and 0 < serial <= ENP_MAX_SERIAL):
         raise ValueError("ЕНП parts out of range")
-    payload = f"{region}{duplicate_index}{birth_date:%Y%m%d}{serial:04d}"
+    # Not strftime: %Y does not zero-pad years before 1000, which would shorten the number.
+    birth = f"{birth_date.year:04d}{birth_date.month:02d}{birth_date.day:02d}"
+    payload = f"{region}{duplicate_index}{birth}{serial:04d}"
     return payload + luhn_check_digit(payload)

@@ -85,3 +85,27 @@ def insert_ignore(session: Session, table, values: dict) -> bool:
     else:  # pragma: no cover - only the two supported dialects
         stmt = insert(table).values(**values)
     return session.execute(stmt).rowcount == 1
+
+
+def dispose(settings: Settings) -> None:
+    """Close the pooled connections of this database (tests, and the end of a CLI call)."""
+    _engine(settings.database_url).dispose()
+
+
+def upsert(session: Session, table, rows: list[dict], keys: list[str], where=None) -> None:
+    """INSERT … ON CONFLICT (keys) DO UPDATE the other columns, optionally only ``where``."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    stmt = dialect_insert(table)
+    columns = [c for c in rows[0] if c not in keys]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=keys,
+        set_={c: stmt.excluded[c] for c in columns},
+        where=where(table, stmt.excluded) if where else None,
+    )
+    session.execute(stmt, rows)

@@ -134,6 +134,7 @@ class Person(Base):
     origin: Mapped[str] = mapped_column(String(20))  # register_load | zags_births | fns_rsv
     version: Mapped[int] = mapped_column(Integer, default=1)
     included_on: Mapped[date | None] = mapped_column(Date)  # date of inclusion in the register
+    employment_as_of: Mapped[date | None] = mapped_column(Date)  # period end of that employer
     # for name + birth date linking (mother lookup): normalised upper-case, ё→е
     name_key: Mapped[str | None] = mapped_column(String(400), index=True)
 
@@ -226,3 +227,75 @@ class Notification(Base):
     basis: Mapped[str] = mapped_column(String(30))
     record_id: Mapped[int | None] = mapped_column(ForeignKey("received_records.id"))
     notice_file: Mapped[str | None] = mapped_column(String(300))
+
+
+# --- employer contribution reports (РСВ) ----------------------------------------------------
+
+
+class ContributionReport(Base):
+    """The correction of one payer's report for one quarter that is applied in the ledger."""
+
+    __tablename__ = "contribution_reports"
+    payer_inn: Mapped[str] = mapped_column(String(12), primary_key=True)
+    payer_kpp: Mapped[str] = mapped_column(String(9), primary_key=True)  # "" for a person
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quarter: Mapped[int] = mapped_column(Integer, primary_key=True)
+    correction_no: Mapped[int] = mapped_column(Integer)
+    period_code: Mapped[str] = mapped_column(String(2))
+    document_date: Mapped[date] = mapped_column(Date)
+    file_id: Mapped[int] = mapped_column(ForeignKey("received_files.id"))
+
+
+class ContributionMonth(Base):
+    """The ledger: one row per (payer ИНН+КПП, year, quarter, СНИЛС, month of the quarter)."""
+
+    __tablename__ = "contribution_ledger"
+    payer_inn: Mapped[str] = mapped_column(String(12), primary_key=True)
+    payer_kpp: Mapped[str] = mapped_column(String(9), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quarter: Mapped[int] = mapped_column(Integer, primary_key=True)
+    snils: Mapped[str] = mapped_column(String(11), primary_key=True, index=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)  # 1..3 within the quarter
+    insured_category: Mapped[str] = mapped_column(String(8))
+    amount: Mapped[float] = mapped_column(Numeric(17, 2))
+    base: Mapped[float | None] = mapped_column(Numeric(17, 2))
+    contributions: Mapped[float | None] = mapped_column(Numeric(17, 2))
+    # a ВП* category with a non-zero payment: the month counts toward a foreign worker's term
+    counts_for_foreign: Mapped[bool] = mapped_column(Boolean, index=True)
+    correction_no: Mapped[int] = mapped_column(Integer)
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("received_records.id"))
+
+
+class ReportedPerson(Base):
+    """The latest personal data the reports give for a СНИЛС: what an enrolment is made from."""
+
+    __tablename__ = "reported_persons"
+    snils: Mapped[str] = mapped_column(String(11), primary_key=True)
+    inn: Mapped[str | None] = mapped_column(String(12))
+    last_name: Mapped[str | None] = mapped_column(String(200))
+    first_name: Mapped[str | None] = mapped_column(String(200))
+    middle_name: Mapped[str | None] = mapped_column(String(200))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    citizenship: Mapped[str | None] = mapped_column(String(3))
+    sex: Mapped[int | None] = mapped_column(Integer)
+    document_kind: Mapped[str | None] = mapped_column(String(4))
+    document_number: Mapped[str | None] = mapped_column(String(40))
+    payer_inn: Mapped[str] = mapped_column(String(12))
+    payer_kpp: Mapped[str] = mapped_column(String(9))
+    period_end: Mapped[date] = mapped_column(Date)  # last day of the quarter reported
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("received_records.id"))
+
+
+class ForeignEligibility(Base):
+    """Why a foreign worker was (or is no longer) entitled: the months that counted, the rule."""
+
+    __tablename__ = "foreign_eligibility"
+    snils: Mapped[str] = mapped_column(String(11), primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    months: Mapped[list] = mapped_column(JSON)  # ["2023-01", …]: the calendar months counted
+    months_count: Mapped[int] = mapped_column(Integer)
+    threshold: Mapped[int] = mapped_column(Integer)
+    rule: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))  # counting | enrolled | review
+    evaluated_on: Mapped[date] = mapped_column(Date)
+    run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id"))

@@ -1,0 +1,85 @@
+"""ЕГР ЗАГС birth registrations → register entries and electronic policies."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param, dag, task
+from airflow.sdk.exceptions import AirflowSkipException
+
+FEED = "zags_births"
+
+DOC = """
+### zags_births_ingest — births to electronic policies
+
+**What it does.** Every minute it claims the files waiting in `$ERZL_HOME/inbox/zags_births/`
+(an atomic rename, so a file is claimed by exactly one run), archives each by its SHA-256, checks it
+against `schemas/zags-rogdinf-4.0.1`, runs the birth rules (Great Expectations suite,
+`pipelines/validate/births.py`), enrols live-born children with an electronic policy (ЕНП) and an
+insurer, then writes a receipt per file, a notice per insurer and the analysts' report.
+
+**Healthy looks like.** Most runs are *skipped* at `claim` (nothing in the inbox). A run that
+found files ends with `finish` green; its return value (XCom) has the run totals.
+
+**Where to look.** Outputs under `$ERZL_HOME/outbox/`: `receipts/<run>/PR_*|ER_*`,
+`notices/<run>/`, `policies/`, `reports/report_<run>.html`. Unreadable files are kept in
+`$ERZL_HOME/quarantine/<run>/` with a `.reason.txt`. Logs never contain personal data.
+
+**Rerun.** Clearing any task is safe: the register run id derives from the DAG run id, each file
+is one transaction, and a processed file is never applied twice. A file dropped again is
+reported as a duplicate and changes nothing. To reprocess a quarantined file after a fix, drop
+it into the inbox again under a new name.
+
+**Params.** `as_of` overrides the processing date (the policy's start date); default: the
+logical date in ERZL_TIMEZONE.
+"""
+
+
+@dag(
+    dag_id="zags_births_ingest",
+    schedule="* * * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    dagrun_timeout=timedelta(hours=2),
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
+    tags=["erzl", "feed:zags"],
+    doc_md=DOC,
+    params={
+        "as_of": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="Processing date YYYY-MM-DD; empty for the logical date.",
+        )
+    },
+)
+def zags_births_ingest():
+    @task
+    def claim(params=None, logical_date=None, run_id=None, dag=None) -> dict:
+        from pipelines import tasks
+
+        as_of = tasks.processing_date(logical_date, (params or {}).get("as_of"))
+        claimed = tasks.claim(FEED, dag.dag_id, run_id, as_of)
+        if not claimed["file_ids"]:
+            raise AirflowSkipException("inbox is empty")
+        return claimed
+
+    @task
+    def process(claimed: dict) -> list[dict]:
+        from pipelines import tasks
+
+        return tasks.process(claimed)
+
+    @task
+    def finish(claimed: dict, processed: list[dict]) -> dict:
+        from pipelines import tasks
+
+        return tasks.finish(claimed)
+
+    claimed = claim()
+    finish(claimed, process(claimed))
+
+
+zags_births_ingest()

@@ -1,0 +1,188 @@
+"""``erzl``: the command line. Every command goes through the same code the DAGs run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+
+from pipelines import config
+
+log = logging.getLogger("pipelines")
+
+
+def _setup_logging(verbose: bool) -> None:
+    from pipelines.privacy import redact
+
+    class _Redact(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            record.msg = redact(record.getMessage())
+            record.args = ()
+            return True
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_Redact())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    logging.getLogger("pipelines").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def _print_lines(rows) -> None:
+    for row in rows:
+        sys.stdout.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+
+
+def cmd_ingest(args, settings: config.Settings) -> int:
+    from pipelines.run import ingest
+
+    missing = [p for p in args.paths if not Path(p).is_file()]
+    if missing:
+        print(f"erzl ingest: no such file: {', '.join(map(str, missing))}", file=sys.stderr)
+        return 2
+    summaries, run = ingest(settings, [Path(p) for p in args.paths], as_of=args.as_of)
+    if args.json:
+        _print_lines([s.as_json() for s in summaries] + [run.as_json()])
+    else:
+        for s in summaries:
+            print(
+                f"{s.file}: {s.status} — received {s.received}, accepted {s.accepted}, "
+                f"rejected {s.rejected}, review {s.review}, duplicate {s.duplicate}, "
+                f"not applicable {s.not_applicable}; receipt {s.receipt}"
+            )
+        print(
+            f"run {run.run_id}: {run.enrolled} enrolled, {run.policies_issued} policies issued, "
+            f"{run.review} held for review; report {', '.join(run.reports)}"
+        )
+    return 0
+
+
+def cmd_db_upgrade(_args, settings: config.Settings) -> int:
+    from pipelines.register import db
+
+    db.upgrade(settings)
+    print("register schema is up to date")
+    return 0
+
+
+def cmd_register_load(args, settings: config.Settings) -> int:
+    from pipelines.enrol.register_load import LoadError, load_register
+    from pipelines.register import db
+    from pipelines.run import ensure_schema
+
+    ensure_schema(settings)
+    try:
+        with db.session_scope(settings) as session:
+            counts = load_register(session, Path(args.file))
+    except (LoadError, FileNotFoundError) as exc:
+        print(f"erzl register load: {exc}", file=sys.stderr)
+        return 2
+    print(f"loaded {counts['loaded']}, already present {counts['already_present']}")
+    return 0
+
+
+def cmd_register_export(_args, settings: config.Settings) -> int:
+    from pipelines.register import db, exports
+    from pipelines.run import ensure_schema
+
+    ensure_schema(settings)
+    with db.session_scope(settings) as session:
+        _print_lines(exports.persons(session))
+    return 0
+
+
+def cmd_records_export(_args, settings: config.Settings) -> int:
+    from pipelines.register import db, exports
+    from pipelines.run import ensure_schema
+
+    ensure_schema(settings)
+    with db.session_scope(settings) as session:
+        _print_lines(exports.records(session))
+    return 0
+
+
+def cmd_policy(args, settings: config.Settings) -> int:
+    from pipelines.emit.policy_card import render_policy
+    from pipelines.register import db, exports
+    from pipelines.run import ensure_schema
+
+    ensure_schema(settings)
+    with db.session_scope(settings) as session:
+        extract = exports.policy_extract(session, args.enp, settings.region)
+    if extract is None:
+        print(f"erzl policy: no policy {args.enp} in the register", file=sys.stderr)
+        return 1
+    for path in render_policy(extract, Path(args.out)):
+        print(path)
+    return 0
+
+
+def cmd_demo(args, settings: config.Settings) -> int:
+    from pipelines.demo.runner import run_demo
+
+    return run_demo(settings, seed=args.seed, use_airflow=not args.no_airflow)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="erzl",
+        description="Interagency intake for the ОМС register: births (ЕГР ЗАГС) and "
+        "employer contribution reports (ФНС РСВ) to electronic policies.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="generate sample drops and run them through the Airflow DAGs")
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--no-airflow", action="store_true", help="run the same steps without Airflow")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("ingest", help="process files exactly as the DAGs do, as one run")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--as-of", type=date.fromisoformat, help="processing date (default: today)")
+    p.add_argument("--json", action="store_true", help="one JSON object per file, then the run")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("db", help="database maintenance")
+    dbsub = p.add_subparsers(dest="db_command", required=True)
+    dbsub.add_parser("upgrade", help="apply the migrations").set_defaults(func=cmd_db_upgrade)
+
+    p = sub.add_parser("register", help="the register itself")
+    rsub = p.add_subparsers(dest="register_command", required=True)
+    load = rsub.add_parser("load", help="initial load of the fund's register from CSV")
+    load.add_argument("file")
+    load.set_defaults(func=cmd_register_load)
+    rsub.add_parser("export", help="one JSON line per person").set_defaults(
+        func=cmd_register_export
+    )
+
+    p = sub.add_parser("records", help="received records")
+    rsub = p.add_subparsers(dest="records_command", required=True)
+    rsub.add_parser("export", help="one JSON line per received record").set_defaults(
+        func=cmd_records_export
+    )
+
+    p = sub.add_parser("policy", help="render an electronic policy: barcode and extract")
+    p.add_argument("enp")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_policy)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.verbose)
+    try:
+        settings = config.load()
+    except ValueError as exc:
+        print(f"erzl: configuration: {exc}", file=sys.stderr)
+        return 2
+    return args.func(args, settings)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

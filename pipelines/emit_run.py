@@ -1,0 +1,176 @@
+"""Build what a run sends out from the register, and hand it to the emit stage's writers.
+
+The writers (pipelines.emit) take plain values; this module is the one place that reads the
+register to make them, so a rerun of the last step writes the same files again.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipelines.codes import CATALOGUE
+from pipelines.config import Settings
+from pipelines.emit.model import (
+    FileReport,
+    InsurerNotice,
+    IssuedPolicy,
+    NoticeItem,
+    ReceiptRecord,
+    RuleCount,
+    RunReport,
+)
+from pipelines.intake import _safe
+from pipelines.register.models import (
+    Insurer,
+    Notification,
+    Person,
+    Policy,
+    ReceivedFile,
+    ReceivedRecord,
+    Run,
+)
+
+
+def write_notices(session: Session, settings: Settings, run_id: str) -> list[Path]:
+    """One notice per insurer listing the people the run assigned to it (or renewed, lapsed)."""
+    from pipelines.emit.notice import write_notice
+
+    run = session.get(Run, run_id)
+    by_insurer: dict[str, list[NoticeItem]] = defaultdict(list)
+    rows = session.scalars(
+        select(Notification).where(Notification.run_id == run_id).order_by(Notification.id)
+    ).all()
+    for note in rows:
+        person = session.get(Person, note.person_id)
+        policy = session.get(Policy, note.enp)
+        record = session.get(ReceivedRecord, note.record_id) if note.record_id else None
+        source = session.get(ReceivedFile, record.file_id) if record else None
+        by_insurer[note.insurer_code].append(
+            NoticeItem(
+                enp=note.enp,
+                snils=person.snils,
+                last_name=person.last_name,
+                first_name=person.first_name,
+                middle_name=person.middle_name,
+                birth_date=person.birth_date,
+                sex=person.sex,
+                event=note.event,
+                policy_valid_from=policy.valid_from or run.as_of,
+                policy_valid_to=policy.valid_to,
+                assigned_on=run.as_of,
+                basis=note.basis,
+                source_file=source.name if source else None,
+                record_key=record.record_key if record else None,
+            )
+        )
+    out_dir = settings.outbox / "notices" / _safe(run_id)
+    written = []
+    for code, items in sorted(by_insurer.items()):
+        insurer = session.get(Insurer, code)
+        notice = InsurerNotice(
+            insurer_code=code,
+            insurer_name=insurer.name,
+            run_id=run_id,
+            created_on=run.as_of,
+            fund_region=settings.region,
+            items=tuple(items),
+        )
+        path = write_notice(notice, out_dir)
+        for note in rows:
+            if note.insurer_code == code:
+                note.notice_file = path.name
+        written.append(path)
+    return written
+
+
+def write_policy_list(session: Session, settings: Settings, run_id: str) -> Path:
+    """The machine-readable list of the policies issued (or renewed) in the run."""
+    from pipelines.emit.policies import write_policies
+
+    issued = []
+    policies = session.scalars(
+        select(Policy).where(Policy.issued_run_id == run_id).order_by(Policy.enp)
+    )
+    for policy in policies:
+        person = session.get(Person, policy.person_id)
+        record = (
+            session.get(ReceivedRecord, policy.issued_record_id)
+            if policy.issued_record_id
+            else None
+        )
+        source = session.get(ReceivedFile, record.file_id) if record else None
+        issued.append(
+            IssuedPolicy(
+                enp=policy.enp,
+                status=policy.status,
+                valid_from=policy.valid_from,
+                valid_to=policy.valid_to,
+                insurer_code=person.insurer_code or "",
+                person_ref=str(person.id),
+                source_feed=(source.feed if source else None) or person.origin,
+                source_file=source.name if source else None,
+                record_key=record.record_key if record else None,
+                reason=policy.reason or "",
+            )
+        )
+    return write_policies(issued, settings.outbox / "policies", run_id)
+
+
+def write_report(session: Session, settings: Settings, run_id: str) -> list[Path]:
+    """The analysts' validation report: per file, per rule, with record references."""
+    from pipelines.emit.report import write_run_report
+    from pipelines.run import OUTCOMES
+
+    run = session.get(Run, run_id)
+    files = []
+    run_rules: Counter = Counter()
+    for row in session.scalars(
+        select(ReceivedFile).where(ReceivedFile.run_id == run_id).order_by(ReceivedFile.id)
+    ):
+        records = session.scalars(
+            select(ReceivedRecord)
+            .where(ReceivedRecord.file_id == row.id)
+            .order_by(ReceivedRecord.seq)
+        ).all()
+        counts = Counter(r.outcome for r in records)
+        rules = Counter(code for r in records for code in (r.codes or ()))
+        rules.update(row.codes or ())
+        run_rules.update(rules)
+        files.append(
+            FileReport(
+                file_name=row.name,
+                feed=row.feed or "unknown",
+                status=row.status,
+                file_codes=tuple(row.codes or ()),
+                counts={"received": len(records), **{o: counts.get(o, 0) for o in OUTCOMES}},
+                rule_counts=_rule_counts(rules),
+                records=tuple(
+                    ReceiptRecord(r.seq, r.record_key, r.outcome, tuple(r.codes or ()), r.enp)
+                    for r in records
+                    if r.codes
+                ),
+            )
+        )
+    totals = {k: v for k, v in (run.totals or {}).items() if isinstance(v, int)}
+    totals["notifications"] = len(
+        session.scalars(select(Notification.id).where(Notification.run_id == run_id)).all()
+    )
+    report = RunReport(
+        run_id=run_id,
+        as_of=run.as_of,
+        started_at=run.started_at,
+        finished_at=datetime.now(UTC),
+        files=tuple(files),
+        totals=totals,
+        run_codes=_rule_counts(run_rules),
+    )
+    return write_run_report(report, settings.outbox / "reports")
+
+
+def _rule_counts(counter: Counter) -> tuple[RuleCount, ...]:
+    return tuple(RuleCount.of(code, n) for code, n in sorted(counter.items()) if code in CATALOGUE)

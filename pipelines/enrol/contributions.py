@@ -1,0 +1,401 @@
+"""Employer contribution reports → the contribution ledger, working status, and policies for
+foreign workers who have become entitled (DOMAIN.md §3, §4.2).
+
+Per file: the report's person blocks are applied to the ledger — a correction replaces what the
+payer filed earlier for the persons it lists, an annulment block removes that person's months,
+a correction number at or below the applied one changes nothing. Once per run, after every file:
+eligibility is evaluated over the whole ledger.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from pipelines.codes import Outcome, decide
+from pipelines.config import Settings
+from pipelines.enrol.register_ops import (
+    Provenance,
+    assign_insurer,
+    choose_by_share,
+    create_person,
+    issue_policy,
+    update_person,
+)
+from pipelines.identifiers import snils_normalize
+from pipelines.parse.xmlsafe import FileError
+from pipelines.records import InsuredPerson, RsvHeader
+from pipelines.register.db import upsert
+from pipelines.register.models import (
+    ContributionMonth,
+    ContributionReport,
+    ForeignEligibility,
+    Insurer,
+    Person,
+    ReceivedFile,
+    ReceivedRecord,
+    ReportedPerson,
+)
+
+log = logging.getLogger(__name__)
+
+FOREIGN_STAYING_PREFIX = "ВП"  # КодКатЛиц of foreigners temporarily staying in Russia
+BATCH = 2000
+
+
+def quarter_end(year: int, quarter: int) -> date:
+    month = quarter * 3
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def calendar_month(year: int, quarter: int, month_in_quarter: int) -> str:
+    return f"{year:04d}-{(quarter - 1) * 3 + month_in_quarter:02d}"
+
+
+def apply_rsv(
+    session: Session, settings: Settings, run_id: str, as_of: date, row: ReceivedFile, path: Path
+) -> Counter:
+    from pipelines.parse.rsv import iter_persons, read_header, validate_structure
+    from pipelines.validate.rsv import validate_rsv_header, validate_rsv_persons
+
+    validate_structure(path)
+    header = read_header(path)
+    if header.form_version != "5.08" or header.period_code not in _quarters():
+        raise FileError("F012", "form version or period code not supported")
+    file_codes = validate_rsv_header(header)
+    if Path(row.name).stem != header.file_id:
+        row.codes = [*(row.codes or []), "F006"]
+    counts: Counter = Counter()
+    if file_codes:  # the payer itself is wrong: the whole file is refused, each block says why
+        _record_all(session, row, iter_persons(path), Outcome.REJECTED, file_codes, counts)
+        row.status, row.codes = "rejected", [*row.codes, *file_codes]
+        return counts
+
+    key = (header.payer_inn, header.payer_kpp or "", header.year, header.quarter)
+    applied = session.get(ContributionReport, key)
+    if applied is not None and header.correction_no <= applied.correction_no:
+        _record_all(session, row, iter_persons(path), Outcome.DUPLICATE, ["F013"], counts)
+        row.status, row.codes = "duplicate", [*row.codes, "F013"]
+        return counts
+    upsert(
+        session,
+        ContributionReport.__table__,
+        [
+            {
+                "payer_inn": key[0],
+                "payer_kpp": key[1],
+                "year": key[2],
+                "quarter": key[3],
+                "correction_no": header.correction_no,
+                "period_code": header.period_code,
+                "document_date": header.document_date,
+                "file_id": row.id,
+            }
+        ],
+        ["payer_inn", "payer_kpp", "year", "quarter"],
+    )
+    codes_by_seq = validate_rsv_persons(iter_persons(path))
+    batch: list[tuple[InsuredPerson, list[str]]] = []
+    seen: set[str] = set()
+    for person in iter_persons(path):
+        codes = list(codes_by_seq.get(person.seq, ()))
+        snils = snils_normalize(person.snils) if person.snils else None
+        if snils and snils in seen and not codes:
+            codes.append("R005")
+        if snils:
+            seen.add(snils)
+        if person.annulled and decide(codes) == Outcome.ACCEPTED:
+            codes.append("R003")
+        batch.append((person, codes))
+        if len(batch) >= BATCH:
+            _apply_batch(session, header, key, row, batch, counts, replacing=applied is not None)
+            batch = []
+    _apply_batch(session, header, key, row, batch, counts, replacing=applied is not None)
+    return counts
+
+
+def _quarters() -> set[str]:
+    from pipelines.records import PERIOD_QUARTER
+
+    return set(PERIOD_QUARTER)
+
+
+def _record_all(session, row, persons, outcome: Outcome, codes: list[str], counts: Counter):
+    rows = []
+    for person in persons:
+        rows.append(_record_row(row.id, person, str(outcome), codes))
+        if len(rows) >= BATCH:
+            session.execute(insert(ReceivedRecord), rows)
+            rows = []
+        counts[str(outcome)] += 1
+    if rows:
+        session.execute(insert(ReceivedRecord), rows)
+
+
+def _record_row(file_id: int, person: InsuredPerson, outcome: str, codes: list[str]) -> dict:
+    snils = snils_normalize(person.snils) if person.snils else None
+    return {
+        "file_id": file_id,
+        "seq": person.seq,
+        "record_key": snils or (person.snils or "")[:64] or f"#{person.seq}",
+        "outcome": outcome,
+        "codes": list(codes),
+    }
+
+
+def _apply_batch(
+    session: Session,
+    header: RsvHeader,
+    key: tuple,
+    row: ReceivedFile,
+    batch: list[tuple[InsuredPerson, list[str]]],
+    counts: Counter,
+    *,
+    replacing: bool,
+) -> None:
+    if not batch:
+        return
+    records, months, reported = [], [], []
+    accepted_snils = []
+    period_end = quarter_end(header.year, header.quarter)
+    for person, codes in batch:
+        outcome = decide(codes)
+        records.append(_record_row(row.id, person, str(outcome), codes))
+        counts[str(outcome)] += 1
+        if outcome != Outcome.ACCEPTED:
+            continue
+        snils = snils_normalize(person.snils)
+        accepted_snils.append(snils)
+        if person.annulled:
+            continue
+        months.extend(_ledger_rows(header, key, snils, person))
+        reported.append(_reported_row(header, key, snils, person, period_end))
+    session.execute(insert(ReceivedRecord), records)
+    if replacing and accepted_snils:  # a correction replaces what was filed for these persons
+        session.execute(
+            delete(ContributionMonth).where(
+                ContributionMonth.payer_inn == key[0],
+                ContributionMonth.payer_kpp == key[1],
+                ContributionMonth.year == key[2],
+                ContributionMonth.quarter == key[3],
+                ContributionMonth.snils.in_(accepted_snils),
+            )
+        )
+    if months:
+        session.execute(insert(ContributionMonth), months)
+    upsert(
+        session,
+        ReportedPerson.__table__,
+        reported,
+        ["snils"],
+        where=lambda table, new: table.c.period_end <= new.period_end,
+    )
+    _update_working_status(session, header, key, row, [r["snils"] for r in reported], period_end)
+
+
+def _ledger_rows(header: RsvHeader, key: tuple, snils: str, person: InsuredPerson) -> list[dict]:
+    """One row per month: payments of one month are summed; the month counts toward a foreign
+    worker's term when any payment in it is of a ВП category and not zero."""
+    by_month: dict[int, dict] = {}
+    for payment in person.payments:
+        month = by_month.setdefault(
+            payment.month,
+            {
+                "payer_inn": key[0],
+                "payer_kpp": key[1],
+                "year": key[2],
+                "quarter": key[3],
+                "snils": snils,
+                "month": payment.month,
+                "insured_category": payment.insured_category,
+                "amount": Decimal(0),
+                "base": None,
+                "contributions": None,
+                "counts_for_foreign": False,
+                "correction_no": header.correction_no,
+            },
+        )
+        month["amount"] += payment.amount
+        for field in ("base", "contributions"):
+            value = getattr(payment, field)
+            if value is not None:
+                month[field] = (month[field] or Decimal(0)) + value
+        staying = payment.insured_category.startswith(FOREIGN_STAYING_PREFIX)
+        if staying and payment.amount != 0:
+            month["counts_for_foreign"] = True
+            month["insured_category"] = payment.insured_category
+    return list(by_month.values())
+
+
+def _reported_row(header, key, snils: str, person: InsuredPerson, period_end: date) -> dict:
+    def text(value):
+        return value if isinstance(value, str) and value.strip() else None
+
+    return {
+        "snils": snils,
+        "inn": person.inn,
+        "last_name": text(person.name.last_name),
+        "first_name": text(person.name.first_name),
+        "middle_name": text(person.name.middle_name),
+        "birth_date": person.birth_date,
+        "citizenship": person.citizenship,
+        "sex": person.sex,
+        "document_kind": person.document_kind,
+        "document_number": person.document_number,
+        "payer_inn": key[0],
+        "payer_kpp": key[1],
+        "period_end": period_end,
+        "record_id": None,
+    }
+
+
+def _update_working_status(session, header, key, row, snils_list, period_end: date) -> None:
+    """Insured persons the report names: working, with this employer, if it is the latest."""
+    if not snils_list:
+        return
+    persons = session.scalars(select(Person).where(Person.snils.in_(snils_list))).all()
+    for person in persons:
+        if person.employment_as_of is not None and person.employment_as_of > period_end:
+            continue
+        update_person(
+            session,
+            person,
+            Provenance(row.run_id, row.id),
+            "working_status_from_rsv",
+            working=True,
+            employer_inn=key[0],
+            employer_kpp=key[1] or None,
+            employment_as_of=period_end,
+        )
+
+
+# --- once per run -----------------------------------------------------------------------------
+
+
+def evaluate_eligibility(session: Session, settings: Settings, run_id: str, as_of: date) -> Counter:
+    """Enrol every foreign worker whose counted months reach the threshold in force on ``as_of``;
+    put up for review anyone enrolled this way who no longer reaches it. Returns run totals."""
+    threshold = settings.foreign_min_months(as_of)
+    rule = settings.foreign_rule_label(as_of)
+    insurers = list(session.scalars(select(Insurer)))
+    counts: Counter = Counter()
+    months_by_snils = _counted_months(session)
+    known = {e.snils: e for e in session.scalars(select(ForeignEligibility))}
+    for snils in sorted(set(months_by_snils) | set(known)):
+        months = months_by_snils.get(snils, [])
+        eligible = len(months) >= threshold
+        entry = known.get(snils)
+        if entry is None:
+            entry = ForeignEligibility(snils=snils, status="counting")
+            session.add(entry)
+        entry.months, entry.months_count, entry.threshold = months, len(months), threshold
+        entry.rule, entry.evaluated_on, entry.run_id = rule, as_of, run_id
+        if entry.status == "enrolled" and not eligible:
+            # never revoked silently: an analyst decides (a later annulment, a correction)
+            entry.status = "review"
+            counts["review"] += 1
+            log.warning("an enrolled foreign worker fell below the threshold: held for review")
+        elif entry.status == "review" and eligible:
+            entry.status = "enrolled"
+        elif entry.status in ("counting", "held") and eligible:
+            was_held = entry.status == "held"
+            entry.status = _enrol_worker(session, settings, run_id, as_of, snils, entry, insurers)
+            if entry.status == "enrolled":
+                counts["enrolled"] += 1
+                counts["policies_issued"] += 1
+            elif entry.status == "held" and not was_held:
+                counts["review"] += 1
+        elif entry.status == "held" and not eligible:
+            entry.status = "counting"
+    session.flush()
+    return counts
+
+
+def _counted_months(session: Session) -> dict[str, list[str]]:
+    """СНИЛС → the distinct calendar months, across all payers, that count toward the term."""
+    query = (
+        select(
+            ContributionMonth.snils,
+            ContributionMonth.year,
+            ContributionMonth.quarter,
+            ContributionMonth.month,
+        )
+        .where(ContributionMonth.counts_for_foreign.is_(True))
+        .distinct()
+    )
+    months: dict[str, set[str]] = {}
+    for snils, year, quarter, month in session.execute(query):
+        months.setdefault(snils, set()).add(calendar_month(year, quarter, month))
+    return {snils: sorted(values) for snils, values in months.items()}
+
+
+def _enrol_worker(
+    session: Session,
+    settings: Settings,
+    run_id: str,
+    as_of: date,
+    snils: str,
+    entry: ForeignEligibility,
+    insurers: list[Insurer],
+) -> str:
+    """Enrol one entitled worker; returns the entry's new status (enrolled, insured, held)."""
+    existing = session.scalar(select(Person).where(Person.snils == snils))
+    if existing is not None:  # already insured: a citizen, or enrolled another way
+        entry.person_id = existing.id
+        return "insured"
+    data = session.get(ReportedPerson, snils)
+    if data is None or data.birth_date is None:
+        entry.rule = f"{entry.rule}; held: R008"
+        return "held"
+    if data.citizenship == "643":
+        entry.rule = f"{entry.rule}; held: R007"
+        return "held"
+    prov = Provenance(run_id)
+    person = create_person(
+        session,
+        prov,
+        origin="fns_rsv",
+        included_on=as_of,
+        snils=snils,
+        last_name=data.last_name,
+        first_name=data.first_name,
+        middle_name=data.middle_name,
+        birth_date=data.birth_date,
+        sex=data.sex,
+        citizenship=data.citizenship,
+        working=True,
+        employer_inn=data.payer_inn,
+        employer_kpp=data.payer_kpp or None,
+    )
+    policy = issue_policy(
+        session,
+        person,
+        prov,
+        region=settings.region,
+        valid_from=as_of,
+        valid_to=date(as_of.year, 12, 31),
+        reason="foreign_worker",
+    )
+    assign_insurer(
+        session,
+        person,
+        prov,
+        insurer_code=choose_by_share(insurers, f"fns_rsv:{snils}"),
+        basis="fund_share",
+        on=as_of,
+        enp=policy.enp,
+        event="enrolled_foreign_worker",
+    )
+    entry.person_id = person.id
+    return "enrolled"
+
+
+def ledger_size(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(ContributionMonth))
