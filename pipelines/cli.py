@@ -121,6 +121,14 @@ def cmd_policy(args, settings: config.Settings) -> int:
     return 0
 
 
+def cmd_renew(args, settings: config.Settings) -> int:
+    from pipelines.run import renew
+
+    result = renew(settings, as_of=args.as_of or date.today(), dry_run=args.dry_run)
+    _print_lines([result])
+    return 0
+
+
 def cmd_demo(args, settings: config.Settings) -> int:
     from pipelines.demo.runner import run_demo
 
@@ -146,6 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=date.fromisoformat, help="processing date (default: today)")
     p.add_argument("--json", action="store_true", help="one JSON object per file, then the run")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("renew", help="yearly renewal of foreign workers' policies")
+    p.add_argument("--as-of", type=date.fromisoformat, help="processing date (default: today)")
+    p.add_argument("--dry-run", action="store_true", help="count, change nothing")
+    p.set_defaults(func=cmd_renew)
 
     p = sub.add_parser("db", help="database maintenance")
     dbsub = p.add_subparsers(dest="db_command", required=True)

@@ -156,7 +156,7 @@ def _recognise(settings: Settings, run_id: str, row: ReceivedFile, path: Path) -
 def _quarantine(
     settings: Settings, run_id: str, row: ReceivedFile, path: Path, error: FileError
 ) -> None:
-    intake.quarantine(settings, run_id, path, error)
+    intake.quarantine(settings, run_id, path, row.name, error)
     row.status = str(FileStatus.QUARANTINED)
     row.codes = [error.code]
     row.detail = error.detail
@@ -359,3 +359,30 @@ def counts_of_persons(settings: Settings) -> dict[str, int]:
             "persons": session.scalar(select(func.count()).select_from(Person)),
             "policies": session.scalar(select(func.count()).select_from(Policy)),
         }
+
+
+def renew(settings: Settings, *, as_of: date, dry_run: bool, run_id: str | None = None) -> dict:
+    """The yearly renewal as one run: renew or lapse, then notices and the report."""
+    from pipelines import emit_run
+    from pipelines.enrol.renewal import renew_foreign_policies
+
+    run_id = start_run(settings, run_id=run_id, as_of=as_of, trigger="renewal")
+    with db.session_scope(settings) as session:
+        counts = renew_foreign_policies(session, run_id, as_of, dry_run=dry_run)
+        run = session.get(Run, run_id)
+        run.totals = {"renewal": dict(counts), "dry_run": dry_run}
+    with db.session_scope(settings) as session:
+        notices = [] if dry_run else emit_run.write_notices(session, settings, run_id)
+        reports = emit_run.write_report(session, settings, run_id)
+        run = session.get(Run, run_id)
+        run.status, run.finished_at = "finished", datetime.now(UTC)
+    return {
+        "run": True,
+        "run_id": run_id,
+        "as_of": as_of.isoformat(),
+        "dry_run": dry_run,
+        "renewed": counts["renewed"],
+        "lapsed": counts["lapsed"],
+        "notices": [str(p) for p in notices],
+        "reports": [str(p) for p in reports],
+    }

@@ -7,10 +7,13 @@ atomically, so a rerun replaces its own output whole and a crash leaves no half-
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tempfile
 from pathlib import Path
+
+from lxml import etree
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -36,3 +39,19 @@ def write_atomic(path: Path, data: bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
+
+
+@functools.cache
+def schema(relative: str) -> etree.XMLSchema:
+    """The project's XSD at ``schemas/<relative>``, compiled once per process."""
+    return etree.XMLSchema(etree.parse(str(SCHEMAS / relative)))
+
+
+def xml_bytes(root: etree._Element, schema_path: str) -> bytes:
+    """``root`` serialised as UTF-8, after checking it against its schema: a document the
+    schema rejects is a bug here and must not leave the fund."""
+    schema(schema_path).assertValid(root)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

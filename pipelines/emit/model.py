@@ -12,7 +12,8 @@ from datetime import date, datetime
 
 from pipelines.codes import Outcome, reason
 
-FEEDS = ("zags_births", "fns_rsv")
+# "unknown": a file that could not be read far enough to tell (F001, F004); it still gets a receipt.
+FEEDS = ("zags_births", "fns_rsv", "unknown")
 EVENTS = (
     "enrolled_newborn",
     "enrolled_foreign_worker",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -29,6 +30,7 @@ from pipelines.register.models import (
     Policy,
 )
 
+log = logging.getLogger(__name__)
 SHIPPED_INSURERS = Path(__file__).resolve().parents[1] / "data" / "insurers_demo.csv"
 PERSON_FIELDS = (
     "snils",
@@ -270,16 +272,17 @@ def choose_by_share(insurers: list[Insurer], key: str) -> str:
 
 
 def sync_insurers(session: Session, settings: Settings) -> list[Insurer]:
-    """Load ERZL_INSURERS (``code,name,share``) into the table; insurers not listed go inactive.
+    """Make the table match ERZL_INSURERS (``code,name,share``): listed insurers active with
+    their shares, others inactive (kept: past assignments name them).
 
-    Without ERZL_INSURERS the table is left as it is, and seeded from the shipped demo list only
-    when it is empty.
+    Without ERZL_INSURERS the list shipped for the demo is used, with a warning.
     """
     source = settings.insurers_csv
+    if source is None:
+        log.info("ERZL_INSURERS is not set: using the demo insurers shipped with the package")
+        source = SHIPPED_INSURERS
     existing = {i.code: i for i in session.scalars(select(Insurer))}
-    if source is None and existing:
-        return list(existing.values())
-    rows = _read_insurers(source or SHIPPED_INSURERS)
+    rows = _read_insurers(source)
     for code, name, share in rows:
         insurer = existing.get(code)
         if insurer is None:

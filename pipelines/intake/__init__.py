@@ -135,13 +135,14 @@ def receive(session: Session, settings: Settings, run_id: str, path: Path) -> Re
     return row
 
 
-def quarantine(settings: Settings, run_id: str, path: Path, error: FileError) -> Path:
-    """Keep an unreadable file aside with its reason; the archive keeps the original too."""
+def quarantine(settings: Settings, run_id: str, path: Path, name: str, error: FileError) -> Path:
+    """Keep an unreadable file aside, under the name it came with, beside its reason."""
     folder = settings.quarantine / _safe(run_id)
     folder.mkdir(parents=True, exist_ok=True)
-    kept = folder / path.name
+    kept = folder / _safe(name)
     shutil.copyfile(path, kept)
-    (folder / f"{path.name}.reason.txt").write_text(f"{error.code}\n{error.detail}\n", "utf-8")
+    kept.chmod(0o644)
+    (folder / f"{kept.name}.reason.txt").write_text(f"{error.code}\n{error.detail}\n", "utf-8")
     return kept
 
 

@@ -1,0 +1,87 @@
+"""ФНС РСВ contribution reports → contribution ledger, working status, foreign workers' policies."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param, dag, task
+from airflow.sdk.exceptions import AirflowSkipException
+
+FEED = "fns_rsv"
+
+DOC = """
+### fns_rsv_ingest — employer contribution reports
+
+**What it does.** Every minute it claims the files waiting in `$ERZL_HOME/inbox/fns_rsv/`
+(atomic rename: one run per file), archives each by SHA-256, checks it against
+`schemas/fns-rsv-5.08`, and applies the reports in the order of their document date to the
+contribution ledger: a higher НомКорр replaces what the payer filed for the persons it lists,
+`ПрАннулир="1"` removes a person's months, a stale correction changes nothing. Insured persons
+get working status and employer updated. At the end of the run, eligibility is evaluated over
+the whole ledger: foreign workers (КодКатЛиц ВП*) whose counted months reach the threshold in
+force (36 months before 2026-01-01, 60 from then; `ERZL_FOREIGN_MIN_MONTHS` overrides) are
+enrolled with an electronic policy to 31 December and an insurer by share.
+
+**Healthy looks like.** Most runs skip at `claim`. A run with files ends with `finish` green;
+its XCom holds the run totals (`enrolled`, `policies_issued`, `review`).
+
+**Where to look.** `$ERZL_HOME/outbox/receipts/<run>/`, `notices/<run>/`, `policies/`,
+`reports/`; refused payers (ИНН/КПП) get an `ER_` receipt; unreadable files sit in
+`$ERZL_HOME/quarantine/<run>/`. A worker held for review (lost eligibility after an annulment,
+or entitled without a birth date) is counted in `review` and listed in the report.
+
+**Rerun.** Safe at any task: ids derive from the DAG run id, each file is one transaction, a
+re-sent file or a stale correction changes nothing.
+
+**Params.** `as_of` overrides the processing date (which threshold applies, policy dates).
+"""
+
+
+@dag(
+    dag_id="fns_rsv_ingest",
+    schedule="* * * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    dagrun_timeout=timedelta(hours=6),
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
+    tags=["erzl", "feed:rsv"],
+    doc_md=DOC,
+    params={
+        "as_of": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="Processing date YYYY-MM-DD; empty for the logical date.",
+        )
+    },
+)
+def fns_rsv_ingest():
+    @task
+    def claim(params=None, logical_date=None, run_id=None, dag=None) -> dict:
+        from pipelines import tasks
+
+        as_of = tasks.processing_date(logical_date, (params or {}).get("as_of"))
+        claimed = tasks.claim(FEED, dag.dag_id, run_id, as_of)
+        if not claimed["file_ids"]:
+            raise AirflowSkipException("inbox is empty")
+        return claimed
+
+    @task
+    def process(claimed: dict) -> list[dict]:
+        from pipelines import tasks
+
+        return tasks.process(claimed)
+
+    @task
+    def finish(claimed: dict, processed: list[dict]) -> dict:
+        from pipelines import tasks
+
+        return tasks.finish(claimed)
+
+    claimed = claim()
+    finish(claimed, process(claimed))
+
+
+fns_rsv_ingest()

@@ -1,0 +1,43 @@
+"""The machine-readable list of policies issued or renewed in a run, one JSON object a line.
+
+It identifies people only by ЕНП: no names, СНИЛС or birth dates, and record keys are redacted
+(an РСВ key may contain a СНИЛС).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+from pipelines.emit import safe_name, write_atomic
+from pipelines.emit.model import IssuedPolicy
+from pipelines.identifiers import enp_is_valid
+from pipelines.privacy import redact
+
+
+def policies_name(run_id: str) -> str:
+    return f"policies_{safe_name(run_id)}.jsonl"
+
+
+def policy_line(policy: IssuedPolicy) -> dict[str, str | None]:
+    if not enp_is_valid(policy.enp):
+        raise ValueError("policy number is not a valid ЕНП")
+    return {
+        "enp": policy.enp,
+        "kind": policy.kind,
+        "status": policy.status,
+        "valid_from": policy.valid_from.isoformat(),
+        "valid_to": policy.valid_to.isoformat() if policy.valid_to else None,
+        "insurer_code": policy.insurer_code,
+        "source_feed": policy.source_feed,
+        "source_file": policy.source_file and redact(policy.source_file),
+        "record_key": policy.record_key and redact(policy.record_key),
+        "reason": policy.reason,
+    }
+
+
+def write_policies(policies: Iterable[IssuedPolicy], out_dir: Path, run_id: str) -> Path:
+    """Write ``out_dir/policies_<run id>.jsonl``; a run that issued nothing gets an empty file."""
+    lines = [json.dumps(policy_line(p), ensure_ascii=False) + "\n" for p in policies]
+    return write_atomic(Path(out_dir) / policies_name(run_id), "".join(lines).encode("utf-8"))

@@ -1,0 +1,88 @@
+"""Yearly renewal of foreign workers' policies (DOMAIN.md §3, *assumption*: a policy runs to
+31 December of the year of issue and is renewed while contributions continue).
+
+At the turn of the year every active foreign-worker policy that ended on 31 December is either
+renewed to the end of the new year — when the ledger shows a counted month (ВП category, non-zero
+payment) within ERZL_RENEWAL_LOOKBACK_MONTHS before that end — or marked lapsed. Either way the
+insurer is told. Nothing is deleted; a lapsed worker whose contributions resume is enrolled again
+by the eligibility rule under the same ЕНП's register entry.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipelines.enrol.contributions import calendar_month
+from pipelines.enrol.register_ops import Provenance, notify, update_person
+from pipelines.register.models import ContributionMonth, Person, Policy
+
+REASONS = ("foreign_worker",)
+
+
+def lookback_months() -> int:
+    return int(os.environ.get("ERZL_RENEWAL_LOOKBACK_MONTHS", "12"))
+
+
+def _months_back(end: date, count: int) -> set[str]:
+    year, month = end.year, end.month
+    months = set()
+    for _ in range(count):
+        months.add(f"{year:04d}-{month:02d}")
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    return months
+
+
+def renew_foreign_policies(
+    session: Session, run_id: str, as_of: date, *, dry_run: bool = False
+) -> Counter:
+    """Renew or lapse the policies that ended on 31 December before ``as_of``'s year."""
+    ended = date(as_of.year - 1, 12, 31)
+    window = _months_back(ended, lookback_months())
+    counts: Counter = Counter()
+    policies = session.scalars(
+        select(Policy).where(
+            Policy.status == "active", Policy.valid_to == ended, Policy.reason.in_(REASONS)
+        )
+    ).all()
+    for policy in policies:
+        person = session.get(Person, policy.person_id)
+        rows = session.execute(
+            select(ContributionMonth.year, ContributionMonth.quarter, ContributionMonth.month)
+            .where(
+                ContributionMonth.snils == person.snils,
+                ContributionMonth.counts_for_foreign.is_(True),
+            )
+            .distinct()
+        ).all()
+        paid = {calendar_month(*row) for row in rows}
+        renew = bool(paid & window)
+        counts["renewed" if renew else "lapsed"] += 1
+        if dry_run:
+            continue
+        prov = Provenance(run_id)
+        if renew:
+            policy.valid_to = date(as_of.year, 12, 31)
+            event = "policy_renewed"
+        else:
+            policy.status = "lapsed"
+            event = "policy_lapsed"
+        update_person(session, person, prov, event, working=renew or None)
+        if person.insurer_code:
+            notify(
+                session,
+                person,
+                prov,
+                insurer_code=person.insurer_code,
+                enp=policy.enp,
+                event=event,
+                basis="previous_insurer",
+            )
+    session.flush()
+    return counts
