@@ -1,0 +1,155 @@
+"""The birth-registration rules (ЕГР ЗАГС), the one place they live.
+
+:func:`birth_frame` turns records into one row each of derived columns, :func:`birth_suite` holds
+one expectation per rule over those columns, and :func:`validate_births` runs the suite over a
+file in chunks. docs/rules.md is the analysts' view of the same rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from pipelines.records import ABSENT, BirthRecord, FullName, Parent, PartialDate
+from pipelines.validate.suite import build_suite, run_chunked
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from great_expectations import ExpectationSuite
+
+KEY = "seq"
+UNKNOWN_STATUS = "unknown"  # status_action of a КодСостСтат the mapping does not list
+PROCEED_ACTIONS = ("enrol", "not_applicable")  # anything else is held for review (Z007)
+
+COLUMNS = (
+    KEY,
+    "stillborn",  # ЖивМертв = 1
+    "child_snils",  # as sent; None when not sent
+    "birth_after_act",  # complete birth date later than a complete act date
+    "birth_date_complete",  # a complete, possible calendar date
+    "mother_snils",
+    "status_action",  # statuses[КодСостСтат], or UNKNOWN_STATUS
+    "child_incomplete",  # sex, live-birth flag or first name absent or missing
+    "birth_after_as_of",  # birth date (earliest day a partial one allows) after the processing day
+)
+
+
+def _calendar_date(value: object) -> date | None:
+    """The date when complete and possible; None for partial, absent, missing or 31 February."""
+    if isinstance(value, PartialDate):
+        return value.to_date()
+    if isinstance(value, date):
+        return value
+    return None
+
+
+def _earliest_date(value: object) -> date | None:
+    """The first day a (possibly partial) date can mean: an absent month or day counts as 1."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, PartialDate):
+        return None
+    month = value.month if isinstance(value.month, int) else 1
+    day = value.day if isinstance(value.day, int) else 1
+    for candidate_day in (day, 1):  # an impossible day still says which month
+        try:
+            return date(value.year, month, candidate_day)
+        except ValueError:
+            continue
+    return None
+
+
+def _text(value: object) -> str | None:
+    """A sent, non-blank text; None for missing, ABSENT or blank."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is ABSENT
+
+
+def _row(record: BirthRecord, as_of: date, statuses: dict[str, str]) -> tuple[Any, ...]:
+    child = record.child
+    birth = _calendar_date(child.birth_date)
+    act = _calendar_date(record.act_date)
+    earliest = _earliest_date(child.birth_date)
+    name = child.name if isinstance(child.name, FullName) else FullName()
+    mother = record.mother if isinstance(record.mother, Parent) else None
+    return (
+        record.seq,
+        child.stillborn is True,
+        _text(child.snils),
+        birth is not None and act is not None and birth > act,
+        birth is not None,
+        _text(mother.snils) if mother else None,
+        statuses.get(record.status_code, UNKNOWN_STATUS),
+        _missing(child.sex) or _missing(child.stillborn) or _text(name.first_name) is None,
+        earliest is not None and earliest > as_of,
+    )
+
+
+def birth_frame(
+    records: Iterable[BirthRecord], as_of: date, statuses: dict[str, str]
+) -> pd.DataFrame:
+    """One row per record: ``seq`` and the derived columns the rules read (see COLUMNS).
+
+    Only the two СНИЛС columns carry personal values; the frame lives for one validation.
+    """
+    import pandas as pd
+
+    rows = [_row(record, as_of, statuses) for record in records]
+    return pd.DataFrame.from_records(rows, columns=list(COLUMNS))
+
+
+def birth_suite() -> ExpectationSuite:
+    """One expectation per birth rule, each naming its reason code in ``meta["code"]``."""
+    import great_expectations.expectations as gxe
+
+    from pipelines.validate.expectations import ExpectColumnValuesToBeValidSnils
+
+    def never(column: str, code: str) -> gxe.ExpectColumnValuesToBeInSet:
+        return gxe.ExpectColumnValuesToBeInSet(
+            column=column, value_set=[False], meta={"code": code}
+        )
+
+    return build_suite(
+        "births",
+        [
+            never("stillborn", "Z001"),
+            ExpectColumnValuesToBeValidSnils(column="child_snils", meta={"code": "Z002"}),
+            never("birth_after_act", "Z003"),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="birth_date_complete", value_set=[True], meta={"code": "Z004"}
+            ),
+            ExpectColumnValuesToBeValidSnils(column="mother_snils", meta={"code": "Z006"}),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="status_action", value_set=list(PROCEED_ACTIONS), meta={"code": "Z007"}
+            ),
+            gxe.ExpectColumnValuesToNotBeInSet(
+                column="status_action", value_set=["not_applicable"], meta={"code": "Z008"}
+            ),
+            never("child_incomplete", "Z009"),
+            never("birth_after_as_of", "Z010"),
+        ],
+    )
+
+
+def validate_births(
+    records: Iterable[BirthRecord],
+    as_of: date,
+    statuses: dict[str, str],
+    chunk_size: int | None = 50_000,
+) -> dict[int, list[str]]:
+    """seq → reason codes for every record that breaks at least one birth rule.
+
+    ``as_of`` is the processing date (Z010); ``statuses`` is Settings.zags_statuses. Records are
+    read ``chunk_size`` at a time (None: all at once).
+    """
+    return run_chunked(
+        records,
+        lambda chunk: birth_frame(chunk, as_of, statuses),
+        birth_suite,
+        KEY,
+        chunk_size,
+    )

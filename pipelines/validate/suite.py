@@ -1,0 +1,185 @@
+"""Shared Great Expectations machinery: one quiet in-memory context per process, and a runner that
+turns a suite's failures into reason codes per record.
+
+Rules are plain column expectations over a frame whose derived columns the feed modules compute,
+so no expectation needs a row condition. great_expectations takes seconds to import; it is
+imported on first use here, never when this module is imported.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from itertools import islice
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pipelines.codes import CATALOGUE
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from great_expectations import ExpectationSuite
+    from great_expectations.core.batch_definition import BatchDefinition
+    from great_expectations.data_context import EphemeralDataContext
+    from great_expectations.expectations.expectation import Expectation
+
+# COMPLETE gives every failing row's index; the failing values themselves (personal data) and
+# the pandas query string that repeats the index are left out of the result.
+RESULT_FORMAT: dict[str, Any] = {
+    "result_format": "COMPLETE",
+    "exclude_unexpected_values": True,
+    "partial_unexpected_count": 0,
+    "return_unexpected_index_query": False,
+}
+
+T = TypeVar("T")
+
+_DATA_SOURCE = "erzl_validate"
+_lock = threading.Lock()
+_engine: tuple[EphemeralDataContext, BatchDefinition] | None = None
+
+
+class RuleError(RuntimeError):
+    """A rule could not be evaluated: a programming error, never a verdict on the data."""
+
+
+def _get_engine() -> tuple[EphemeralDataContext, BatchDefinition]:
+    global _engine
+    with _lock:
+        if _engine is None:
+            # GE reads this when it is imported; the context config below says it again.
+            os.environ["GX_ANALYTICS_ENABLED"] = "False"
+            import great_expectations as gx
+            from great_expectations.data_context.types.base import (
+                DataContextConfig,
+                InMemoryStoreBackendDefaults,
+                ProgressBarsConfig,
+            )
+
+            import pipelines.validate.expectations  # noqa: F401  registers the custom ones
+
+            config = DataContextConfig(
+                store_backend_defaults=InMemoryStoreBackendDefaults(),
+                analytics_enabled=False,
+                # tqdm bars would write to stderr on every validation
+                progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+            )
+            context = gx.get_context(mode="ephemeral", project_config=config)
+            batch_definition = (
+                context.data_sources.add_pandas(_DATA_SOURCE)
+                .add_dataframe_asset("frame")
+                .add_batch_definition_whole_dataframe("whole")
+            )
+            _engine = (context, batch_definition)
+        return _engine
+
+
+def get_context() -> EphemeralDataContext:
+    """The process's ephemeral GE context: analytics off, progress bars off, nothing on disk."""
+    return _get_engine()[0]
+
+
+def build_suite(name: str, expectations: Sequence[Expectation]) -> ExpectationSuite:
+    """An expectation suite whose every expectation names its reason code in ``meta["code"]``."""
+    get_context()  # suites resolve through a context, and the custom expectations must exist
+    import great_expectations as gx
+
+    for expectation in expectations:
+        code = (expectation.meta or {}).get("code")
+        if code not in CATALOGUE:
+            raise ValueError(f"{name}: {type(expectation).__name__} has no catalogued meta code")
+    suite = gx.ExpectationSuite(name=name, expectations=list(expectations))
+    # ExpectationSuite logs and drops an expectation it cannot take; a dropped rule must not pass.
+    if len(suite.expectations) != len(expectations):
+        raise ValueError(f"{name}: some expectations were not accepted by the suite")
+    return suite
+
+
+def suite_codes(suite: ExpectationSuite) -> list[str]:
+    """The suite's reason codes, once each, in the order of its expectations."""
+    return list(dict.fromkeys(e.meta["code"] for e in suite.expectations))
+
+
+def _raised(exception_info: dict[str, Any] | None) -> bool:
+    if not exception_info:
+        return False
+    if "raised_exception" in exception_info:
+        return bool(exception_info["raised_exception"])
+    # keyed by metric when several metrics of one expectation failed
+    return any(isinstance(v, dict) and v.get("raised_exception") for v in exception_info.values())
+
+
+def run_suite(
+    frame: pd.DataFrame, suite: ExpectationSuite, key_column: str
+) -> dict[Hashable, list[str]]:
+    """Validate ``frame`` and map each failing row's key to the codes of the rules it failed.
+
+    Keys come in row order, codes in suite order, each once; rows that pass every rule are left
+    out. A rule that raises inside GE raises :class:`RuleError` here (naming the rule, not the
+    data) rather than letting the row pass unchecked.
+    """
+    if frame.empty:
+        return {}
+    _, batch_definition = _get_engine()
+    frame = frame.reset_index(drop=True)  # index positions are what GE reports back
+    keys = frame[key_column].tolist()
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+    result = batch.validate(suite, result_format=RESULT_FORMAT)
+
+    order = {code: i for i, code in enumerate(suite_codes(suite))}
+    failed: dict[int, set[str]] = {}  # row position -> codes
+    for item in result.results:
+        config = item.expectation_config
+        code = config.meta["code"]
+        rule = f"{code} ({config.type} on {config.kwargs.get('column')!r})"
+        if _raised(item.exception_info):
+            raise RuleError(f"rule {rule} could not be evaluated")
+        if item.success:
+            continue
+        positions = item.result.get("unexpected_index_list")
+        if positions is None:
+            raise RuleError(f"rule {rule} failed without naming rows: not a per-row rule")
+        for position in positions:
+            failed.setdefault(position, set()).add(code)
+    result_by_key: dict[Hashable, list[str]] = {}
+    for position in sorted(failed):  # in row order, so reports come out in file order
+        codes = failed[position]
+        key = keys[position]
+        if key in result_by_key:  # a key on two rows: keep each code once
+            codes = codes | set(result_by_key[key])
+        result_by_key[key] = sorted(codes, key=order.__getitem__)
+    return result_by_key
+
+
+def chunked(items: Iterable[T], size: int | None) -> Iterator[list[T]]:
+    """Successive lists of ``size`` items (all of them at once when ``size`` is None)."""
+    if size is not None and size < 1:
+        raise ValueError("chunk size must be positive")
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def run_chunked(
+    items: Iterable[T],
+    to_frame: Callable[[list[T]], pd.DataFrame],
+    make_suite: Callable[[], ExpectationSuite],
+    key_column: str,
+    chunk_size: int | None,
+) -> dict[Any, list[str]]:
+    """:func:`run_suite` over ``items`` a chunk at a time, so memory stays bounded by the chunk.
+
+    The suite is built on the first chunk: an empty input never imports great_expectations.
+    """
+    suite: ExpectationSuite | None = None
+    order: dict[str, int] = {}
+    merged: dict[Any, list[str]] = {}
+    for chunk in chunked(items, chunk_size):
+        if suite is None:
+            suite = make_suite()
+            order = {code: i for i, code in enumerate(suite_codes(suite))}
+        for key, codes in run_suite(to_frame(chunk), suite, key_column).items():
+            if key in merged:  # a key repeated across chunks: keep each code once, in order
+                codes = sorted(set(merged[key]) | set(codes), key=order.__getitem__)
+            merged[key] = codes
+    return merged
