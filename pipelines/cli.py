@@ -14,20 +14,27 @@ from pipelines import config
 log = logging.getLogger("pipelines")
 
 
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time, so a replaced stream is never held."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def _setup_logging(verbose: bool) -> None:
-    from pipelines.privacy import redact
+    from pipelines.privacy import RedactFilter
 
-    class _Redact(logging.Filter):
-        def filter(self, record: logging.LogRecord) -> bool:
-            record.msg = redact(record.getMessage())
-            record.args = ()
-            return True
-
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(_Redact())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    if not any(isinstance(h, _Stderr) for h in root.handlers):
+        handler = _Stderr()
+        handler.addFilter(RedactFilter())
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
     root.setLevel(logging.WARNING)
     logging.getLogger("pipelines").setLevel(logging.INFO if verbose else logging.WARNING)
 
