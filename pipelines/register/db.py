@@ -84,7 +84,9 @@ def insert_ignore(session: Session, table, values: dict) -> bool:
         stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing()
     else:  # pragma: no cover - only the two supported dialects
         stmt = insert(table).values(**values)
-    return session.execute(stmt).rowcount == 1
+    # RETURNING, not rowcount: psycopg does not report a row count for this statement
+    stmt = stmt.returning(*table.primary_key.columns)
+    return session.execute(stmt).first() is not None
 
 
 def dispose(settings: Settings) -> None:
