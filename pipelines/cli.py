@@ -201,7 +201,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"erzl: configuration: {exc}", file=sys.stderr)
         return 2
-    return args.func(args, settings)
+    try:
+        return args.func(args, settings)
+    except BrokenPipeError:  # `erzl register export | head`: the reader has what it wanted
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

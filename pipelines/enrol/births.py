@@ -152,8 +152,11 @@ def _accept(
         counts["updated"] += 1
         return
 
+    # the insurer is known before the person is written, so creation is one history row
+    insurer_code, basis = _newborn_insurer(session, settings, as_of, record, insurers)
+    fields["insurer_code"] = insurer_code
     person = create_person(session, prov, origin="zags_births", included_on=as_of, **fields)
-    _certificate(session, person, record, row)
+    _certificate(session, person, record, row, new=True)
     policy = issue_policy(
         session,
         person,
@@ -163,7 +166,6 @@ def _accept(
         valid_to=None,
         reason="newborn",
     )
-    insurer_code, basis = _newborn_insurer(session, settings, as_of, record, insurers)
     assign_insurer(
         session,
         person,
@@ -195,15 +197,21 @@ def _newborn_insurer(
 
 
 def _certificate(
-    session: Session, person: Person, record: BirthRecord, row: ReceivedRecord
+    session: Session, person: Person, record: BirthRecord, row: ReceivedRecord, new: bool = False
 ) -> None:
+    """The birth certificate becomes the current document; an earlier one stops being it."""
     for cert in record.certificates:
         series, number = link.text(cert.series), link.text(cert.number)
         if not (series or number):
             continue
-        for doc in session.query(IdentityDocument).filter_by(
-            person_id=person.id, kind="birth_certificate", current=True
-        ):
+        earlier = (
+            []
+            if new
+            else session.query(IdentityDocument).filter_by(
+                person_id=person.id, kind="birth_certificate", current=True
+            )
+        )
+        for doc in earlier:
             if (doc.series, doc.number) == (series, number):
                 return
             doc.current = False

@@ -358,6 +358,7 @@ def _enrol_worker(
         entry.rule = f"{entry.rule}; held: R007"
         return "held"
     prov = Provenance(run_id)
+    insurer_code = choose_by_share(insurers, f"fns_rsv:{snils}")
     person = create_person(
         session,
         prov,
@@ -373,6 +374,7 @@ def _enrol_worker(
         working=True,
         employer_inn=data.payer_inn,
         employer_kpp=data.payer_kpp or None,
+        insurer_code=insurer_code,
     )
     policy = issue_policy(
         session,
@@ -387,7 +389,7 @@ def _enrol_worker(
         session,
         person,
         prov,
-        insurer_code=choose_by_share(insurers, f"fns_rsv:{snils}"),
+        insurer_code=insurer_code,
         basis="fund_share",
         on=as_of,
         enp=policy.enp,
