@@ -1,0 +1,1 @@
+"""Demo data: generators of realistic feed files for local runs, tests and benchmarks."""
