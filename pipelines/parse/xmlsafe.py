@@ -1,7 +1,8 @@
 """Hostile-input XML reading shared by every feed adapter.
 
-Entity resolution, DTD loading and network access are off; a document that declares a DTD at
-all is refused (F002) before any of it is parsed, so entity bombs never expand. Parsing is
+External entities, DTD loading and network access are off; a document that declares a DTD at
+all is refused (F002), before it is parsed when the declaration sits in the first 64 KiB, so
+entity bombs never expand (libxml2's amplification limit stops one hidden further on). Parsing is
 streaming (``iterparse``) and every consumed element is cleared, so memory does not grow with
 the file.
 """
@@ -28,7 +29,10 @@ class FileError(Exception):
 
 def _parser_options() -> dict:
     return {
-        "resolve_entities": False,
+        # Not False: lxml (6.1) combined with a schema then lets fatal errors through (a file
+        # cut short, a bare "&" pass as valid). "internal" never loads an external entity, and
+        # a DTD is refused before it could declare an internal one.
+        "resolve_entities": "internal",
         "load_dtd": False,
         "no_network": True,
         "dtd_validation": False,
@@ -63,19 +67,88 @@ def iter_elements(
     """
     refuse_doctype(path)
     try:
-        context = etree.iterparse(str(path), events=("end",), schema=schema, **_parser_options())
+        # Filtering by tag inside libxml2 spares a Python object for every other element.
+        context = etree.iterparse(
+            str(path),
+            events=("end",),
+            tag=sorted(tags) or None,
+            schema=schema,
+            **_parser_options(),
+        )
+        checked = False
         for _event, elem in context:
+            if not checked:
+                checked = True
+                _refuse_late_doctype(elem)
             if elem.tag in tags:
                 yield elem
             if elem.getparent() is not None and elem.tag in tags:
                 elem.clear(keep_tail=False)
                 while elem.getprevious() is not None:
                     del elem.getparent()[0]
+        if not checked and context.root is not None:
+            _refuse_late_doctype(context.root)
     except etree.XMLSyntaxError as exc:
-        code = "F003" if schema is not None and _is_schema_error(exc) else "F001"
-        raise FileError(code, _describe(exc)) from None
+        if _declares_doctype(path):  # a late DTD whose entities libxml2 refused to expand
+            raise FileError("F002", "DTD or entity declaration present") from None
+        if schema is not None and _is_schema_error(exc):
+            # The validator can complain before the parser does (an unclosed tag first looks
+            # like content where none is allowed): not well-formed is what the file is.
+            raise _well_formedness_error(path) or FileError("F003", _describe(exc)) from None
+        raise FileError("F001", _describe(exc)) from None
     except (UnicodeDecodeError, LookupError) as exc:
         raise FileError("F001", f"cannot decode: {type(exc).__name__}") from None
+
+
+class _Discard:
+    """A parser target that keeps nothing: well-formedness checked without building a tree."""
+
+    def start(self, tag, attrib) -> None:
+        pass
+
+    def end(self, tag) -> None:
+        pass
+
+    def data(self, data) -> None:
+        pass
+
+    def close(self) -> None:
+        return None
+
+
+def _well_formedness_error(path: Path) -> FileError | None:
+    """F001 if the file is not well-formed or cannot be decoded, else None."""
+    parser = etree.XMLParser(target=_Discard(), **_parser_options())
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 16):
+                parser.feed(chunk)
+        parser.close()
+    except etree.XMLSyntaxError as exc:
+        return FileError("F001", _describe(exc))
+    except (UnicodeDecodeError, LookupError) as exc:
+        return FileError("F001", f"cannot decode: {type(exc).__name__}")
+    return None
+
+
+def _declares_doctype(path: Path) -> bool:
+    """Whether ``<!DOCTYPE`` appears anywhere in the file (read in chunks, on error paths only)."""
+    marker = b"<!doctype"
+    tail = b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            window = tail + chunk.lower()
+            if marker in window:
+                return True
+            tail = window[-len(marker) :]
+    return False
+
+
+def _refuse_late_doctype(elem: etree._Element) -> None:
+    # A DOCTYPE behind a long prologue escapes refuse_doctype's window: libxml2 has read it
+    # (entities unexpanded) by the time it reports an element. Refuse it all the same.
+    if elem.getroottree().docinfo.doctype:
+        raise FileError("F002", "DTD or entity declaration present")
 
 
 def _is_schema_error(exc: etree.XMLSyntaxError) -> bool:
@@ -87,10 +160,39 @@ def _is_schema_error(exc: etree.XMLSyntaxError) -> bool:
 def _describe(exc: etree.XMLSyntaxError) -> str:
     """Line and libxml2's message. Values from the document are not echoed: they may be personal."""
     line = getattr(exc, "lineno", None)
-    message = str(getattr(exc, "msg", None) or exc)
-    # libxml2 quotes offending values in schema messages ("The value 'X' is not ..."): drop them.
-    message = re.sub(r"'[^']*'", "'…'", message)
+    if not line:  # streaming schema validation reports line 0; the log may know better
+        log = getattr(exc, "error_log", None)
+        line = log.last_error.line if log and log.last_error is not None else None
+    message = redact(str(getattr(exc, "msg", None) or exc))
     return f"line {line}: {message}" if line else message
+
+
+# A value from the document may itself hold a quote (Д'Артаньян), so it is cut out up to the
+# words libxml2 writes after it, before any quote-by-quote redaction.
+_VALUE = re.compile(
+    r"(?P<lead>The value |: )'.*?'(?= (?:has |is |does |are ))"
+    r"|(?P<bytes>\s*Bytes:(?:\s*0x[0-9A-Fa-f]{2})+)",
+    re.DOTALL,
+)
+# libxml2 quotes names from the schema after these words ("Element '{ns}X', attribute 'Y'",
+# "[facet 'length']", "atomic type 'xs:date'"); anything else it quotes may be a value.
+_NAMED = re.compile(r"(?:Element|attribute|facet|type)\s$")
+_QUOTED = re.compile(r"'([^']*)'")
+
+
+def redact(message: str) -> str:
+    """libxml2's message without values from the document: element and attribute names stay
+    (local names, namespace dropped), other quoted text becomes '…', raw byte dumps go."""
+
+    def cut_value(match: re.Match[str]) -> str:
+        return "" if match.group("bytes") else match.group("lead") + "'…'"
+
+    def keep_names(match: re.Match[str]) -> str:
+        if _NAMED.search(match.string, 0, match.start()):
+            return "'" + match.group(1).rpartition("}")[2] + "'"
+        return "'…'"
+
+    return _QUOTED.sub(keep_names, _VALUE.sub(cut_value, message))
 
 
 def load_schema(path: Path) -> etree.XMLSchema:
