@@ -59,10 +59,12 @@ re-sent file or a stale correction changes nothing.
 )
 def fns_rsv_ingest():
     @task
-    def claim(params=None, logical_date=None, run_id=None, dag=None) -> dict:
+    def claim(params=None, logical_date=None, run_id=None, dag=None, dag_run=None) -> dict:
         from pipelines import tasks
 
-        as_of = tasks.processing_date(logical_date, (params or {}).get("as_of"))
+        # a manual run may have no logical date; its run_after is as fixed
+        when = logical_date or getattr(dag_run, "run_after", None)
+        as_of = tasks.processing_date(when, (params or {}).get("as_of"))
         claimed = tasks.claim(FEED, dag.dag_id, run_id, as_of)
         if not claimed["file_ids"]:
             raise AirflowSkipException("inbox is empty")

@@ -50,12 +50,13 @@ eligibility rule of `fns_rsv_ingest`.
 )
 def foreign_policies_renewal():
     @task
-    def renew(params=None, logical_date=None, run_id=None, dag=None) -> dict:
+    def renew(params=None, logical_date=None, run_id=None, dag=None, dag_run=None) -> dict:
         from pipelines import config, tasks
         from pipelines.run import renew as renew_policies
 
         params = params or {}
-        as_of = tasks.processing_date(logical_date, params.get("as_of"))
+        when = logical_date or getattr(dag_run, "run_after", None)
+        as_of = tasks.processing_date(when, params.get("as_of"))
         return renew_policies(
             config.load(),
             as_of=as_of,

@@ -47,11 +47,16 @@ def _print_lines(rows) -> None:
 def cmd_ingest(args, settings: config.Settings) -> int:
     from pipelines.run import ingest
 
-    missing = [p for p in args.paths if not Path(p).is_file()]
-    if missing:
-        print(f"erzl ingest: no such file: {', '.join(map(str, missing))}", file=sys.stderr)
-        return 2
-    summaries, run = ingest(settings, [Path(p) for p in args.paths], as_of=args.as_of)
+    paths: list[Path] = []
+    for given in map(Path, args.paths):
+        if given.is_dir():  # a directory stands for the files in it, by name
+            paths.extend(sorted(p for p in given.iterdir() if p.is_file()))
+        elif given.is_file():
+            paths.append(given)
+        else:
+            print(f"erzl ingest: no such file or directory: {given}", file=sys.stderr)
+            return 2
+    summaries, run = ingest(settings, paths, as_of=args.as_of)
     if args.json:
         _print_lines([s.as_json() for s in summaries] + [run.as_json()])
     else:
@@ -157,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("ingest", help="process files exactly as the DAGs do, as one run")
-    p.add_argument("paths", nargs="+")
+    p.add_argument("paths", nargs="+", help="files, or directories of files")
     p.add_argument("--as-of", type=date.fromisoformat, help="processing date (default: today)")
     p.add_argument("--json", action="store_true", help="one JSON object per file, then the run")
     p.set_defaults(func=cmd_ingest)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from pipelines.codes import CATALOGUE
 from pipelines.config import Settings
+from pipelines.emit import safe_name
 from pipelines.emit.model import (
     FileReport,
     InsurerNotice,
@@ -24,7 +25,6 @@ from pipelines.emit.model import (
     RuleCount,
     RunReport,
 )
-from pipelines.intake import _safe
 from pipelines.register.models import (
     Insurer,
     Notification,
@@ -68,7 +68,7 @@ def write_notices(session: Session, settings: Settings, run_id: str) -> list[Pat
                 record_key=record.record_key if record else None,
             )
         )
-    out_dir = settings.outbox / "notices" / _safe(run_id)
+    out_dir = settings.outbox / "notices" / safe_name(run_id)
     written = []
     for code, items in sorted(by_insurer.items()):
         insurer = session.get(Insurer, code)

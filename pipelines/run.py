@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from pipelines import intake
 from pipelines.codes import FileStatus, Outcome
 from pipelines.config import Settings
+from pipelines.emit import safe_name
 from pipelines.enrol.register_ops import sync_insurers
 from pipelines.parse.xmlsafe import FileError
 from pipelines.register import db
@@ -123,9 +124,9 @@ def receive_files(
     """Archive and journal each file, recognise its feed; returns file ids in processing order.
 
     Births keep the order they were given in; РСВ reports are put in the order of their
-    document date, so a correction is applied after the report it corrects.
+    document date, then correction number, so a correction is applied after what it corrects.
     """
-    entries: list[tuple[int, date | None, int]] = []
+    entries: list[tuple[tuple, int]] = []
     for position, path in enumerate(paths):
         with db.session_scope(settings) as session:
             row = intake.receive(session, settings, run_id, path)
@@ -135,11 +136,31 @@ def receive_files(
                 original = session.get(ReceivedFile, row.duplicate_of)
                 row.feed = original.feed
                 row.document_date = original.document_date
-            entries.append((position, row.document_date, row.id))
+                row.correction_no = original.correction_no
+            dated = row.document_date is not None
+            order = (dated, row.document_date or date.min, row.correction_no or 0, position)
+            entries.append((order, row.id))
         if remove_after:
             path.unlink(missing_ok=True)
-    ordered = sorted(entries, key=lambda e: (e[1] is not None, e[1] or date.min, e[0]))
-    return [file_id for _, _, file_id in ordered]
+    return [file_id for _, file_id in sorted(entries)]
+
+
+def files_of_run(settings: Settings, run_id: str) -> list[int]:
+    """Every file journalled in a run, in processing order (as receive_files orders them)."""
+    with db.session_scope(settings) as session:
+        rows = session.scalars(select(ReceivedFile).where(ReceivedFile.run_id == run_id)).all()
+        return [
+            row.id
+            for row in sorted(
+                rows,
+                key=lambda r: (
+                    r.document_date is not None,
+                    r.document_date or date.min,
+                    r.correction_no or 0,
+                    r.id,
+                ),
+            )
+        ]
 
 
 def _recognise(settings: Settings, run_id: str, row: ReceivedFile, path: Path) -> None:
@@ -148,7 +169,8 @@ def _recognise(settings: Settings, run_id: str, row: ReceivedFile, path: Path) -
         if row.feed == "fns_rsv":
             from pipelines.parse.rsv import read_header
 
-            row.document_date = read_header(path).document_date
+            header = read_header(path)
+            row.document_date, row.correction_no = header.document_date, header.correction_no
     except FileError as error:
         _quarantine(settings, run_id, row, path, error)
 
@@ -294,7 +316,7 @@ def _write_receipt(settings: Settings, file_id: int) -> Path:
             duplicate_of=duplicate_of.name if duplicate_of else None,
             run_id=row.run_id,
         )
-        out_dir = settings.outbox / "receipts" / intake._safe(row.run_id)
+        out_dir = settings.outbox / "receipts" / safe_name(row.run_id)
     return write_receipt(receipt, out_dir)
 
 

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from pipelines import config, intake, run
+from pipelines.emit import safe_name
 
 DEFAULT_TIMEZONE = "Europe/Moscow"
 
@@ -28,7 +29,7 @@ def processing_date(logical_date: datetime | None, override: str | None = None) 
 
 def run_key(dag_id: str, airflow_run_id: str) -> str:
     """The register's run id for a DAG run: derived from it, so a retried task finds its run."""
-    return intake._safe(f"{dag_id}__{airflow_run_id}")[:120]
+    return safe_name(f"{dag_id}__{airflow_run_id}")[:120]
 
 
 def claim(feed: str, dag_id: str, airflow_run_id: str, as_of: date) -> dict:
@@ -36,11 +37,22 @@ def claim(feed: str, dag_id: str, airflow_run_id: str, as_of: date) -> dict:
     settings = config.load()
     run_id = run_key(dag_id, airflow_run_id)
     claimed = intake.claim_inbox(settings, feed, run_id)
-    if not claimed:
-        return {"run_id": run_id, "file_ids": [], "as_of": as_of.isoformat()}
-    run.start_run(settings, run_id=run_id, as_of=as_of, trigger="airflow")
-    file_ids = run.receive_files(settings, run_id, claimed, remove_after=True)
+    if claimed:
+        run.start_run(settings, run_id=run_id, as_of=as_of, trigger="airflow")
+        run.receive_files(settings, run_id, claimed, remove_after=True)
+    # all of the run's files, also those an earlier try of this task journalled before failing
+    file_ids = run.files_of_run(settings, run_id) if claimed or _run_exists(run_id) else []
     return {"run_id": run_id, "file_ids": file_ids, "as_of": as_of.isoformat()}
+
+
+def _run_exists(run_id: str) -> bool:
+    from pipelines.register import db
+    from pipelines.register.models import Run
+
+    settings = config.load()
+    run.ensure_schema(settings)
+    with db.session_scope(settings) as session:
+        return session.get(Run, run_id) is not None
 
 
 def process(claimed: dict) -> list[dict]:

@@ -230,3 +230,25 @@ def test_renewal_renews_while_contributions_continue_and_lapses_otherwise(
     people = {p["snils"]: p["policy"] for p in register(settings)}
     assert people[stays.snils] == {"status": "active", "valid_from": "2025-09-01",
                                    "valid_to": "2026-12-31"}  # fmt: skip
+
+
+def test_files_of_one_run_apply_in_document_order_whatever_order_they_come_in(
+    settings, months_6, tmp_path
+):
+    a = worker(1)
+    primary = report(ACME, 2025, 1, [a])
+    fixed = dataclasses.replace(
+        report(ACME, 2025, 1, [worker(1, months=((2, "ВПНР", PAY),))], correction=1),
+        document_date=date(2025, 6, 1),
+    )
+    files, _ = ingest(settings, tmp_path, [fixed, primary])  # the correction is given first
+    assert [f.file for f in files] == [f"{primary.file_id}.xml", f"{fixed.file_id}.xml"]
+    assert sorted(k[3:] for k in ledger(settings)) == [(a.snils, 2)]
+
+
+def test_malformed_payer_kpp_refuses_the_whole_file(settings, months_6, tmp_path):
+    name, inn, _ = ACME
+    bad = report((name, inn, "770101O01"), 2025, 1, [worker(1)])
+    files, _ = ingest(settings, tmp_path, [bad])
+    assert (files[0].status, files[0].codes, files[0].rejected) == ("rejected", ["F011"], 1)
+    assert ledger(settings) == {}

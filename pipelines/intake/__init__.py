@@ -10,6 +10,7 @@ import hashlib
 import logging
 import os
 import shutil
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipelines.config import Settings
+from pipelines.emit import safe_name
 from pipelines.parse.xmlsafe import FileError, refuse_doctype
 from pipelines.register.db import insert_ignore
 from pipelines.register.models import FileContent, ReceivedFile
@@ -71,22 +73,40 @@ def detect_feed(path: Path) -> str:
     raise FileError("F004", "root element is of no known feed")
 
 
+def _waiting(folder: Path) -> list[Path]:
+    """Complete files in a folder, oldest first; a file that vanishes meanwhile is skipped."""
+    found = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.startswith(".") or Path(entry.name).suffix in _IGNORED_SUFFIXES:
+                continue
+            try:
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+                found.append((entry.stat(follow_symlinks=False).st_mtime_ns, entry.name))
+            except FileNotFoundError:
+                continue  # another run took it between the listing and the look
+    return [folder / name for _, name in sorted(found)]
+
+
 def claim_inbox(settings: Settings, feed: str, run_id: str) -> list[Path]:
     """Move every file waiting in the feed's inbox into this run's work folder.
 
     ``os.rename`` within one file system is atomic: when two runs race for a file, exactly one
     rename succeeds and the other sees it gone. Files still being written should be dropped
-    under a temporary suffix (``.part``, ``.tmp``) and renamed when complete.
+    under a temporary suffix (``.part``, ``.tmp``) and renamed when complete. Files already in
+    the run's work folder — moved by an earlier try of the same run that failed before
+    journalling them — are claimed again, so a retry never strands them.
     """
     inbox = settings.feed_inbox(feed)
     inbox.mkdir(parents=True, exist_ok=True)
-    target = settings.work / _safe(run_id)
-    claimed = []
-    for path in sorted(inbox.iterdir(), key=lambda p: (p.stat().st_mtime_ns, p.name)):
-        if not path.is_file() or path.name.startswith(".") or path.suffix in _IGNORED_SUFFIXES:
-            continue
+    target = settings.work / safe_name(run_id)
+    claimed = _waiting(target) if target.is_dir() else []
+    for path in _waiting(inbox):
         target.mkdir(parents=True, exist_ok=True)
         destination = target / path.name
+        if destination.exists():  # the same name twice in one run: keep both
+            destination = target / f"{path.stem}.{time.time_ns()}{path.suffix}"
         try:
             os.rename(path, destination)
         except FileNotFoundError:
@@ -137,9 +157,9 @@ def receive(session: Session, settings: Settings, run_id: str, path: Path) -> Re
 
 def quarantine(settings: Settings, run_id: str, path: Path, name: str, error: FileError) -> Path:
     """Keep an unreadable file aside, under the name it came with, beside its reason."""
-    folder = settings.quarantine / _safe(run_id)
+    folder = settings.quarantine / safe_name(run_id)
     folder.mkdir(parents=True, exist_ok=True)
-    kept = folder / _safe(name)
+    kept = folder / safe_file_name(name)
     shutil.copyfile(path, kept)
     kept.chmod(0o644)
     (folder / f"{kept.name}.reason.txt").write_text(f"{error.code}\n{error.detail}\n", "utf-8")
@@ -150,5 +170,6 @@ def first_of(session: Session, file_id: int) -> ReceivedFile | None:
     return session.scalar(select(ReceivedFile).where(ReceivedFile.id == file_id))
 
 
-def _safe(name: str) -> str:
+def safe_file_name(name: str) -> str:
+    """A received file's name, safe to write beside others: letters, digits, ``-_.`` kept."""
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)

@@ -75,6 +75,7 @@ class ReceivedFile(Base):
     feed: Mapped[str | None] = mapped_column(String(30))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     document_date: Mapped[date | None] = mapped_column(Date)  # orders РСВ files within a run
+    correction_no: Mapped[int | None] = mapped_column(Integer)  # then the correction number
     status: Mapped[str] = mapped_column(String(30), default="received")
     codes: Mapped[list] = mapped_column(JSON, default=list)
     detail: Mapped[str | None] = mapped_column(Text)  # file-level reason, never personal data

@@ -116,9 +116,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("persons", schema=None) as batch_op:
         batch_op.add_column(sa.Column("employment_as_of", sa.Date(), nullable=True))
+    with op.batch_alter_table("received_files", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("correction_no", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("received_files", schema=None) as batch_op:
+        batch_op.drop_column("correction_no")
     with op.batch_alter_table("persons", schema=None) as batch_op:
         batch_op.drop_column("employment_as_of")
 
