@@ -182,9 +182,10 @@ CATALOGUE: dict[str, Reason] = {
         ),
         _r(
             "Z013",
-            None,
-            "Mother not found in the register: insurer assigned by the fund",
-            "Мать не найдена в регистре: СМО определена фондом",
+            V,
+            "A later version takes the act record of an enrolled person out of force (annulled, "
+            "or a stillbirth): held for review, the policy is not revoked",
+            "Новая версия записи акта исключает уже застрахованное лицо: требуется проверка",
         ),
         # --- employer contribution reports (РСВ) --------------------------------------------
         _r(

@@ -262,3 +262,12 @@ def test_enp_numbers_are_unique_under_concurrent_issuing(settings):
     with ThreadPoolExecutor(4) as pool:
         numbers = list(pool.map(issue, range(40)))
     assert len(set(numbers)) == 40 and all(enp_is_valid(n) for n in numbers)
+
+
+def test_later_version_withdrawing_an_enrolled_act_is_held_not_revoked(settings, tmp_path, specs):
+    _ingest(settings, tmp_path, [specs[0]], "v1.xml")
+    withdrawn = dataclasses.replace(specs[0], version="2", status_code="0003")
+    summary, _ = _ingest(settings, tmp_path, [withdrawn], "v2.xml")
+    assert summary.review == 1 and records(settings)[-1]["codes"] == ["Z008", "Z013"]
+    [person] = register(settings)
+    assert person["policy"]["status"] == "active"

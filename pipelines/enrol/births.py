@@ -76,6 +76,9 @@ def apply_births(
         session.add(row)
         session.flush()
         prov = Provenance(run_id, file_id, row.id)
+        if row.outcome == Outcome.NOT_APPLICABLE and key is not None and key.person_id:
+            # a later version withdraws an act whose child is enrolled: never revoke silently
+            row.codes, row.outcome = [*codes, "Z013"], str(Outcome.REVIEW)
         if row.outcome == Outcome.ACCEPTED:
             _accept(session, settings, as_of, record, key, row, prov, insurers, counts)
         if row.outcome in (Outcome.ACCEPTED, Outcome.NOT_APPLICABLE):
@@ -187,9 +190,10 @@ def _newborn_insurer(
     """The mother's insurer when she is in the register with a policy in force (DOMAIN.md §6)."""
     if settings.newborn_insurer_rule == "mother":
         mother = link.find_parent(session, record.mother)
+        active = {i.code for i in insurers if i.active}
         if (
             mother is not None
-            and mother.insurer_code
+            and mother.insurer_code in active
             and current_policy(session, mother.id, as_of) is not None
         ):
             return mother.insurer_code, "mother_insurer"

@@ -25,7 +25,7 @@ def make_receipt(**overrides):
         ReceiptRecord(3, "120249000000100001003", Outcome.REVIEW, ("Z004",)),
         ReceiptRecord(4, "120249000000100001004", Outcome.NOT_APPLICABLE, ("Z001",)),
         ReceiptRecord(5, "120249000000100001001", Outcome.DUPLICATE, ("Z012",)),
-        ReceiptRecord(6, None, Outcome.ACCEPTED, ("Z013",), "8451999122899990"),
+        ReceiptRecord(6, None, Outcome.ACCEPTED, ("Z006",), "8451999122899990"),
     )
     values = {
         "file_name": "ROGDINF_20240115.xml",
@@ -94,10 +94,10 @@ def test_partial_receipt_is_valid_and_complete(tmp_path):
     assert records[5].get("key") is None
 
     legend = {r.get("code"): r for r in doc.findall("r:Reasons/r:Reason", N)}
-    assert set(legend) == {"Z001", "Z002", "Z003", "Z004", "Z012", "Z013"}
+    assert set(legend) == {"Z001", "Z002", "Z003", "Z004", "Z006", "Z012"}
     assert legend["Z002"].findtext("r:TextRu", namespaces=N).startswith("Неверное")
-    assert legend["Z013"].get("severity") == "warning"
-    assert legend["Z013"].get("outcome") is None
+    assert legend["Z006"].get("severity") == "warning"
+    assert legend["Z006"].get("outcome") is None
 
 
 def test_accepted_receipt_is_pr(tmp_path):
