@@ -139,7 +139,8 @@ def write_report(session: Session, settings: Settings, run_id: str) -> list[Path
         ).all()
         counts = Counter(r.outcome for r in records)
         rules = Counter(code for r in records for code in (r.codes or ()))
-        rules.update(row.codes or ())
+        # a file-level code counts once for the file, unless its records carry it already
+        rules.update(code for code in (row.codes or ()) if code not in rules)
         run_rules.update(rules)
         files.append(
             FileReport(
@@ -163,13 +164,18 @@ def write_report(session: Session, settings: Settings, run_id: str) -> list[Path
     report = RunReport(
         run_id=run_id,
         as_of=run.as_of,
-        started_at=run.started_at,
+        started_at=_utc(run.started_at),
         finished_at=datetime.now(UTC),
         files=tuple(files),
         totals=totals,
         run_codes=_rule_counts(run_rules),
     )
     return write_run_report(report, settings.outbox / "reports")
+
+
+def _utc(moment: datetime) -> datetime:
+    """Timestamps are stored in UTC; SQLite hands them back without the zone."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _rule_counts(counter: Counter) -> tuple[RuleCount, ...]:
