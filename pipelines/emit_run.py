@@ -25,6 +25,7 @@ from pipelines.emit.model import (
     RuleCount,
     RunReport,
 )
+from pipelines.register.db import as_utc
 from pipelines.register.models import (
     Insurer,
     Notification,
@@ -164,18 +165,13 @@ def write_report(session: Session, settings: Settings, run_id: str) -> list[Path
     report = RunReport(
         run_id=run_id,
         as_of=run.as_of,
-        started_at=_utc(run.started_at),
+        started_at=as_utc(run.started_at),
         finished_at=datetime.now(UTC),
         files=tuple(files),
         totals=totals,
         run_codes=_rule_counts(run_rules),
     )
     return write_run_report(report, settings.outbox / "reports")
-
-
-def _utc(moment: datetime) -> datetime:
-    """Timestamps are stored in UTC; SQLite hands them back without the zone."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _rule_counts(counter: Counter) -> tuple[RuleCount, ...]:

@@ -304,7 +304,7 @@ def _write_receipt(settings: Settings, file_id: int) -> Path:
             file_name=row.name,
             feed=row.feed or "unknown",
             sha256=row.sha256,
-            received_at=row.received_at,
+            received_at=db.as_utc(row.received_at),
             processed_on=session.get(Run, row.run_id).as_of,
             status=row.status,
             file_codes=tuple(row.codes or ()),

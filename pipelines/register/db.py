@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, insert
@@ -87,6 +88,11 @@ def insert_ignore(session: Session, table, values: dict) -> bool:
     # RETURNING, not rowcount: psycopg does not report a row count for this statement
     stmt = stmt.returning(*table.primary_key.columns)
     return session.execute(stmt).first() is not None
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Timestamps are stored in UTC; SQLite hands them back without the zone."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def dispose(settings: Settings) -> None:
