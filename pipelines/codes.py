@@ -209,9 +209,9 @@ CATALOGUE: dict[str, Reason] = {
         ),
         _r(
             "R005",
-            D,
-            "Person block repeats one earlier in this file",
-            "Сведения о лице повторяются в файле",
+            None,
+            "Person appears in more than one block of this file: the blocks are added up",
+            "Сведения о лице приведены в файле несколько раз: сведения суммированы",
         ),
         _r(
             "R006",

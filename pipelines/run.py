@@ -405,6 +405,7 @@ def renew(settings: Settings, *, as_of: date, dry_run: bool, run_id: str | None 
         "dry_run": dry_run,
         "renewed": counts["renewed"],
         "lapsed": counts["lapsed"],
+        "held_for_review": counts["held_for_review"],
         "notices": [str(p) for p in notices],
         "reports": [str(p) for p in reports],
     }

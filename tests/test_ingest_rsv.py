@@ -252,3 +252,46 @@ def test_malformed_payer_kpp_refuses_the_whole_file(settings, months_6, tmp_path
     files, _ = ingest(settings, tmp_path, [bad])
     assert (files[0].status, files[0].codes, files[0].rejected) == ("rejected", ["F011"], 1)
     assert ledger(settings) == {}
+
+
+def test_a_higher_threshold_later_does_not_take_back_a_policy(settings, tmp_path):
+    specs = [report(ACME, y, q, [worker(1)]) for y, q in quarters(2022, 12)]  # 36 months
+    _, before = run.ingest(
+        settings, [write_rsv(tmp_path, s) for s in specs], as_of=date(2025, 12, 1)
+    )
+    assert before.enrolled == 1
+    later = report(BETA, 2026, 1, [worker(2, "НР", "643")])
+    _, after = run.ingest(settings, [write_rsv(tmp_path, later)], as_of=date(2026, 5, 1))
+    assert (after.review, after.enrolled) == (0, 0)
+    with db.session_scope(settings) as session:
+        entry = session.get(ForeignEligibility, worker(1).snils)
+        assert (entry.status, entry.threshold) == ("enrolled", 36)
+
+
+def test_a_person_in_two_blocks_of_one_file_has_the_months_of_both(settings, months_6, tmp_path):
+    first = worker(1, months=((1, "ВПНР", PAY),))
+    second = worker(1, months=((2, "ВПНР", PAY), (3, "ВПНР", PAY)))
+    files, _ = ingest(settings, tmp_path, [report(ACME, 2025, 1, [first, second])])
+    assert (files[0].accepted, files[0].received) == (2, 2)
+    assert records(settings)[-1]["codes"] == ["R005"]
+    assert sorted(k[4] for k in ledger(settings)) == [1, 2, 3]
+
+
+def test_lapsed_worker_whose_contributions_resume_gets_the_policy_back(
+    settings, months_6, tmp_path
+):
+    a = worker(1)
+    ingest(settings, tmp_path, [report(ACME, 2025, q, [a]) for q in (1, 2)], as_of=date(2025, 8, 1))
+    [enrolled] = register(settings)
+    lapse = run.renew(config.load(), as_of=date(2027, 1, 1), dry_run=False)
+    assert lapse["lapsed"] == 0  # it ended 2025-12-31, so only the 2026 renewal looks at it
+    lapse = run.renew(config.load(), as_of=date(2026, 1, 1), dry_run=False)
+    assert (lapse["renewed"], lapse["lapsed"]) == (1, 0)  # paid in 2025: renewed to 2026
+    lapse = run.renew(config.load(), as_of=date(2027, 1, 1), dry_run=False)
+    assert lapse["lapsed"] == 1  # nothing paid in 2026
+    assert register(settings)[0]["policy"]["status"] == "lapsed"
+    ingest(settings, tmp_path, [report(ACME, 2027, 1, [a])], as_of=date(2027, 5, 1))
+    [back] = register(settings)
+    assert back["enp"] == enrolled["enp"]
+    assert back["policy"] == {"status": "active", "valid_from": "2027-05-01",
+                              "valid_to": "2027-12-31"}  # fmt: skip

@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import case, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from pipelines.codes import Outcome, decide
@@ -27,6 +27,8 @@ from pipelines.enrol.register_ops import (
     choose_by_share,
     create_person,
     issue_policy,
+    latest_policy,
+    notify,
     update_person,
 )
 from pipelines.identifiers import snils_normalize
@@ -104,20 +106,24 @@ def apply_rsv(
     codes_by_seq = validate_rsv_persons(iter_persons(path))
     batch: list[tuple[InsuredPerson, list[str]]] = []
     seen: set[str] = set()
+    # persons whose earlier months for this report were already cleared by this file: a person
+    # in two blocks of one file has both blocks' months, not only the last one's
+    cleared: set[str] = set() if applied is not None else None
     for person in iter_persons(path):
         codes = list(codes_by_seq.get(person.seq, ()))
         snils = snils_normalize(person.snils) if person.snils else None
-        if snils and snils in seen and not codes:
+        accepted = decide(codes) == Outcome.ACCEPTED
+        if accepted and snils in seen:
             codes.append("R005")
-        if snils:
-            seen.add(snils)
-        if person.annulled and decide(codes) == Outcome.ACCEPTED:
+        if accepted and person.annulled:
             codes.append("R003")
+        if accepted:
+            seen.add(snils)
         batch.append((person, codes))
         if len(batch) >= BATCH:
-            _apply_batch(session, header, key, row, batch, counts, replacing=applied is not None)
+            _apply_batch(session, header, key, row, batch, counts, cleared)
             batch = []
-    _apply_batch(session, header, key, row, batch, counts, replacing=applied is not None)
+    _apply_batch(session, header, key, row, batch, counts, cleared)
     return counts
 
 
@@ -157,12 +163,18 @@ def _apply_batch(
     row: ReceivedFile,
     batch: list[tuple[InsuredPerson, list[str]]],
     counts: Counter,
-    *,
-    replacing: bool,
+    cleared: set[str] | None,
 ) -> None:
+    """Journal a batch of person blocks and apply the accepted ones to the ledger.
+
+    ``cleared`` is None for a payer's first report of the quarter; for a correction it holds
+    the persons whose earlier months this file has already removed.
+    """
     if not batch:
         return
-    records, months, reported = [], [], []
+    records: list[dict] = []
+    months: dict[tuple, dict] = {}
+    reported: dict[str, dict] = {}
     accepted_snils = []
     period_end = quarter_end(header.year, header.quarter)
     for person, codes in batch:
@@ -175,29 +187,75 @@ def _apply_batch(
         accepted_snils.append(snils)
         if person.annulled:
             continue
-        months.extend(_ledger_rows(header, key, snils, person))
-        reported.append(_reported_row(header, key, snils, person, period_end))
+        for month in _ledger_rows(header, key, snils, person):
+            _merge_month(months, month)
+        reported[snils] = _reported_row(header, key, snils, person, period_end)
     session.execute(insert(ReceivedRecord), records)
-    if replacing and accepted_snils:  # a correction replaces what was filed for these persons
+    to_clear = [] if cleared is None else sorted(set(accepted_snils) - cleared)
+    if to_clear:  # a correction replaces what was filed before for the persons it lists
         session.execute(
             delete(ContributionMonth).where(
                 ContributionMonth.payer_inn == key[0],
                 ContributionMonth.payer_kpp == key[1],
                 ContributionMonth.year == key[2],
                 ContributionMonth.quarter == key[3],
-                ContributionMonth.snils.in_(accepted_snils),
+                ContributionMonth.snils.in_(to_clear),
             )
         )
-    if months:
-        session.execute(insert(ContributionMonth), months)
+        cleared.update(to_clear)
+    _add_months(session, list(months.values()))
     upsert(
         session,
         ReportedPerson.__table__,
-        reported,
+        list(reported.values()),
         ["snils"],
         where=lambda table, new: table.c.period_end <= new.period_end,
     )
-    _update_working_status(session, header, key, row, [r["snils"] for r in reported], period_end)
+    _update_working_status(session, header, key, row, list(reported), period_end)
+
+
+def _merge_month(months: dict[tuple, dict], month: dict) -> None:
+    """Two blocks of one person in one file: their payments of a month add up."""
+    k = (month["snils"], month["month"])
+    if k not in months:
+        months[k] = month
+        return
+    into = months[k]
+    into["amount"] += month["amount"]
+    for field in ("base", "contributions"):
+        if month[field] is not None:
+            into[field] = (into[field] or Decimal(0)) + month[field]
+    if month["counts_for_foreign"]:
+        into["counts_for_foreign"] = True
+        into["insured_category"] = month["insured_category"]
+
+
+def _add_months(session: Session, rows: list[dict]) -> None:
+    """Insert ledger rows; a row already written by an earlier batch of this file adds up."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    table = ContributionMonth.__table__
+    stmt = dialect_insert(table)
+    new = stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[c.name for c in table.primary_key.columns],
+        set_={
+            "amount": table.c.amount + new.amount,
+            "base": func.coalesce(table.c.base, 0) + func.coalesce(new.base, 0),
+            "contributions": func.coalesce(table.c.contributions, 0)
+            + func.coalesce(new.contributions, 0),
+            "counts_for_foreign": or_(table.c.counts_for_foreign, new.counts_for_foreign),
+            "insured_category": case(
+                (new.counts_for_foreign, new.insured_category), else_=table.c.insured_category
+            ),
+            "correction_no": new.correction_no,
+        },
+    )
+    session.execute(stmt, rows)
 
 
 def _ledger_rows(header: RsvHeader, key: tuple, snils: str, person: InsuredPerson) -> list[dict]:
@@ -280,8 +338,14 @@ def _update_working_status(session, header, key, row, snils_list, period_end: da
 
 
 def evaluate_eligibility(session: Session, settings: Settings, run_id: str, as_of: date) -> Counter:
-    """Enrol every foreign worker whose counted months reach the threshold in force on ``as_of``;
-    put up for review anyone enrolled this way who no longer reaches it. Returns run totals."""
+    """Enrol every foreign worker whose counted months reach the threshold in force on ``as_of``.
+
+    A worker already enrolled is measured against the threshold that enrolled them: a later,
+    higher threshold applies to new enrolments, it does not take a policy back. One who falls
+    below it (an annulment, a correction) is put up for review, never revoked. A lapsed worker
+    whose contributions resume after the lapse gets the policy back under the same ЕНП.
+    Returns the run's end-of-run totals.
+    """
     threshold = settings.foreign_min_months(as_of)
     rule = settings.foreign_rule_label(as_of)
     insurers = list(session.scalars(select(Insurer)))
@@ -290,21 +354,18 @@ def evaluate_eligibility(session: Session, settings: Settings, run_id: str, as_o
     known = {e.snils: e for e in session.scalars(select(ForeignEligibility))}
     for snils in sorted(set(months_by_snils) | set(known)):
         months = months_by_snils.get(snils, [])
-        eligible = len(months) >= threshold
         entry = known.get(snils)
         if entry is None:
             entry = ForeignEligibility(snils=snils, status="counting")
             session.add(entry)
-        entry.months, entry.months_count, entry.threshold = months, len(months), threshold
-        entry.rule, entry.evaluated_on, entry.run_id = rule, as_of, run_id
-        if entry.status == "enrolled" and not eligible:
-            # never revoked silently: an analyst decides (a later annulment, a correction)
-            entry.status = "review"
-            counts["review"] += 1
-            log.warning("an enrolled foreign worker fell below the threshold: held for review")
-        elif entry.status == "review" and eligible:
-            entry.status = "enrolled"
-        elif entry.status in ("counting", "held") and eligible:
+        entry.months, entry.months_count = months, len(months)
+        entry.evaluated_on, entry.run_id = as_of, run_id
+        if entry.status in ("enrolled", "review", "lapsed"):
+            _recheck_enrolled(session, settings, run_id, as_of, entry, counts)
+            continue
+        entry.threshold, entry.rule = threshold, rule
+        eligible = len(months) >= threshold
+        if entry.status in ("counting", "held") and eligible:
             was_held = entry.status == "held"
             entry.status = _enrol_worker(session, settings, run_id, as_of, snils, entry, insurers)
             if entry.status == "enrolled":
@@ -316,6 +377,52 @@ def evaluate_eligibility(session: Session, settings: Settings, run_id: str, as_o
             entry.status = "counting"
     session.flush()
     return counts
+
+
+def _recheck_enrolled(
+    session: Session,
+    settings: Settings,
+    run_id: str,
+    as_of: date,
+    entry: ForeignEligibility,
+    counts: Counter,
+) -> None:
+    still = entry.months_count >= entry.threshold
+    if entry.status == "enrolled" and not still:
+        entry.status = "review"
+        counts["review"] += 1
+        log.warning("an enrolled foreign worker fell below the threshold: held for review")
+    elif entry.status == "review" and still:
+        entry.status = "enrolled"
+    elif entry.status == "lapsed" and still:
+        policy = latest_policy(session, entry.person_id) if entry.person_id else None
+        resumed = (
+            policy is not None
+            and policy.valid_to is not None
+            and any(month > f"{policy.valid_to:%Y-%m}" for month in entry.months)
+        )
+        if resumed:
+            _reactivate(session, settings, run_id, as_of, entry, policy)
+            counts["reactivated"] += 1
+
+
+def _reactivate(session, settings: Settings, run_id, as_of: date, entry, policy) -> None:
+    """Contributions resumed after a lapse: the same ЕНП, valid again to 31 December."""
+    person = session.get(Person, entry.person_id)
+    prov = Provenance(run_id)
+    policy.status, policy.valid_from, policy.valid_to = "active", as_of, date(as_of.year, 12, 31)
+    update_person(session, person, prov, "policy_reactivated", working=True)
+    if person.insurer_code:
+        notify(
+            session,
+            person,
+            prov,
+            insurer_code=person.insurer_code,
+            enp=policy.enp,
+            event="policy_renewed",
+            basis="previous_insurer",
+        )
+    entry.status = "enrolled"
 
 
 def _counted_months(session: Session) -> dict[str, list[str]]:
@@ -374,6 +481,7 @@ def _enrol_worker(
         working=True,
         employer_inn=data.payer_inn,
         employer_kpp=data.payer_kpp or None,
+        employment_as_of=data.period_end,
         insurer_code=insurer_code,
     )
     policy = issue_policy(

@@ -4,8 +4,9 @@
 At the turn of the year every active foreign-worker policy that ended on 31 December is either
 renewed to the end of the new year — when the ledger shows a counted month (ВП category, non-zero
 payment) within ERZL_RENEWAL_LOOKBACK_MONTHS before that end — or marked lapsed. Either way the
-insurer is told. Nothing is deleted; a lapsed worker whose contributions resume is enrolled again
-by the eligibility rule under the same ЕНП's register entry.
+insurer is told. A worker held for review is left to the analyst. Nothing is deleted; a lapsed
+worker whose contributions resume after the lapse gets the policy back, under the same ЕНП, at the
+next evaluation of eligibility.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from pipelines.enrol.contributions import calendar_month
 from pipelines.enrol.register_ops import Provenance, notify, update_person
-from pipelines.register.models import ContributionMonth, Person, Policy
+from pipelines.register.models import ContributionMonth, ForeignEligibility, Person, Policy
 
 REASONS = ("foreign_worker",)
 
@@ -53,6 +54,10 @@ def renew_foreign_policies(
     ).all()
     for policy in policies:
         person = session.get(Person, policy.person_id)
+        entry = session.get(ForeignEligibility, person.snils) if person.snils else None
+        if entry is not None and entry.status == "review":
+            counts["held_for_review"] += 1  # an analyst decides; neither renewed nor lapsed
+            continue
         rows = session.execute(
             select(ContributionMonth.year, ContributionMonth.quarter, ContributionMonth.month)
             .where(
@@ -73,6 +78,8 @@ def renew_foreign_policies(
         else:
             policy.status = "lapsed"
             event = "policy_lapsed"
+            if entry is not None:
+                entry.status = "lapsed"
         update_person(session, person, prov, event, working=renew or None)
         if person.insurer_code:
             notify(

@@ -28,6 +28,9 @@ def persons(session: Session) -> Iterator[dict]:
             "birth_date": _iso(person.birth_date),
             "sex": person.sex,
             "insurer_code": person.insurer_code,
+            "working": person.working,
+            "employer_inn": person.employer_inn,
+            "employer_kpp": person.employer_kpp,
             "policy": {
                 "status": policy.status,
                 "valid_from": _iso(policy.valid_from),
