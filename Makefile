@@ -3,6 +3,8 @@ VENV   ?= .venv
 PYTHON ?= python3
 BIN    := $(VENV)/bin
 UV_VERSION := 0.13.8
+BENCH_BIRTHS  ?= 200000
+BENCH_PERSONS ?= 300000
 
 .PHONY: demo test test-sqlite test-postgresql lint bench venv clean
 
@@ -34,9 +36,9 @@ test-postgresql: venv
 
 ## Speed and memory figures (printed, never asserted).
 bench: venv
-	$(BIN)/python bench/bench_zags_parse.py
-	$(BIN)/python bench/bench_rsv_parse.py
-	$(BIN)/python bench/bench_ingest.py
+	$(BIN)/python bench/bench_zags_parse.py $(BENCH_BIRTHS)
+	$(BIN)/python bench/bench_rsv_parse.py --persons $(BENCH_PERSONS)
+	$(BIN)/python bench/bench_ingest.py --births 5000 --persons 50000
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
