@@ -38,7 +38,9 @@ from pipelines.register.models import (
 
 
 def write_notices(session: Session, settings: Settings, run_id: str) -> list[Path]:
-    """One notice per insurer listing the people the run assigned to it (or renewed, lapsed)."""
+    """When the run assigned, renewed or lapsed anyone: a notice for every active insurer,
+    listing its people (possibly none, so each insurer knows the run happened), and for any other
+    insurer the run has news for. A run with no news — a re-send — writes none."""
     from pipelines.emit.notice import write_notice
 
     run = session.get(Run, run_id)
@@ -71,7 +73,9 @@ def write_notices(session: Session, settings: Settings, run_id: str) -> list[Pat
         )
     out_dir = settings.outbox / "notices" / safe_name(run_id)
     written = []
-    for code, items in sorted(by_insurer.items()):
+    active = session.scalars(select(Insurer.code).where(Insurer.active.is_(True))).all()
+    for code in sorted(set(active) | set(by_insurer)) if by_insurer else []:
+        items = by_insurer.get(code, [])
         insurer = session.get(Insurer, code)
         notice = InsurerNotice(
             insurer_code=code,

@@ -317,6 +317,15 @@ def _write_receipt(settings: Settings, file_id: int) -> Path:
             run_id=row.run_id,
         )
         out_dir = settings.outbox / "receipts" / safe_name(row.run_id)
+        same_name_before = session.scalar(
+            select(func.count()).where(
+                ReceivedFile.run_id == row.run_id,
+                ReceivedFile.name == row.name,
+                ReceivedFile.id < row.id,
+            )
+        )
+        if same_name_before:  # one name twice in a run: the later receipt must not overwrite
+            out_dir = out_dir / str(row.id)
     return write_receipt(receipt, out_dir)
 
 

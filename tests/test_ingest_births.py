@@ -271,3 +271,18 @@ def test_later_version_withdrawing_an_enrolled_act_is_held_not_revoked(settings,
     assert summary.review == 1 and records(settings)[-1]["codes"] == ["Z008", "Z013"]
     [person] = register(settings)
     assert person["policy"]["status"] == "active"
+
+
+def test_same_name_twice_in_a_run_keeps_both_receipts(settings, tmp_path, specs):
+    path = zags_gen.write_rogdinf(tmp_path / "same.xml", specs[:2])
+    files, _ = run.ingest(settings, [path, path], as_of=AS_OF)
+    assert [f.status for f in files] == ["accepted", "duplicate"]
+    assert files[0].receipt != files[1].receipt
+    assert receipt(files[0].receipt)["counts"]["accepted"] == 2
+    assert receipt(files[1].receipt)["counts"]["duplicate"] == 2
+
+
+def test_every_active_insurer_gets_a_notice_per_run(settings, tmp_path, specs):
+    _ingest(settings, tmp_path, specs[:1])
+    notices = sorted(p.name.split("_")[1] for p in settings.outbox.rglob("NOTICE_*.xml"))
+    assert notices == ["A01", "B02", "C03"]

@@ -7,6 +7,7 @@ file in chunks. docs/rules.md is the analysts' view of the same rules.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,7 @@ COLUMNS = (
     KEY,
     "stillborn",  # ЖивМертв = 1
     "child_snils",  # as sent; None when not sent
-    "birth_after_act",  # complete birth date later than a complete act date
+    "birth_after_act",  # complete birth date later than the act date's last possible day
     "birth_date_complete",  # a complete, possible calendar date
     "mother_snils",
     "status_action",  # statuses[КодСостСтат], or UNKNOWN_STATUS
@@ -60,6 +61,19 @@ def _earliest_date(value: object) -> date | None:
     return None
 
 
+def _latest_date(value: object) -> date | None:
+    """The last day a (possibly partial) date can mean: an absent month counts as December, an
+    absent day as the month's last day."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, PartialDate) or not 1 <= value.year <= 9999:
+        return None
+    month = value.month if isinstance(value.month, int) and 1 <= value.month <= 12 else 12
+    last = calendar.monthrange(value.year, month)[1]
+    day = value.day if isinstance(value.day, int) and 1 <= value.day <= last else last
+    return date(value.year, month, day)
+
+
 def _text(value: object) -> str | None:
     """A sent, non-blank text; None for missing, ABSENT or blank."""
     return value if isinstance(value, str) and value.strip() else None
@@ -72,7 +86,7 @@ def _missing(value: object) -> bool:
 def _row(record: BirthRecord, as_of: date, statuses: dict[str, str]) -> tuple[Any, ...]:
     child = record.child
     birth = _calendar_date(child.birth_date)
-    act = _calendar_date(record.act_date)
+    act = _latest_date(record.act_date)  # a partial act date: compared with its last day
     earliest = _earliest_date(child.birth_date)
     name = child.name if isinstance(child.name, FullName) else FullName()
     mother = record.mother if isinstance(record.mother, Parent) else None

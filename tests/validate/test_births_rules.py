@@ -74,13 +74,29 @@ CASES: dict[str, tuple[BirthRecord, list[str], Outcome]] = {
         R,
     ),
     "birth_on_act_day": (record(child=child(birth_date=ACT_DATE)), [], A),
-    "birth_after_partial_act_date": (
+    "birth_within_partial_act_month": (
         record(
             act_date=PartialDate(2024, 1, ABSENT),
             child=child(birth_date=PartialDate.of(date(2024, 1, 25))),
         ),
         [],
         A,
+    ),
+    "birth_after_partial_act_month": (
+        record(
+            act_date=PartialDate(2024, 1, ABSENT),
+            child=child(birth_date=PartialDate.of(date(2024, 2, 1))),
+        ),
+        ["Z003"],
+        R,
+    ),
+    "birth_after_partial_act_year": (
+        record(
+            act_date=PartialDate(2023, ABSENT, ABSENT),
+            child=child(birth_date=PartialDate.of(date(2024, 1, 2))),
+        ),
+        ["Z003"],
+        R,
     ),
     "birth_after_act_no_act_date": (record(act_date=None), [], A),
     # Z004
