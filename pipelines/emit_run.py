@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pipelines.codes import CATALOGUE
@@ -21,6 +21,7 @@ from pipelines.emit.model import (
     InsurerNotice,
     IssuedPolicy,
     NoticeItem,
+    Receipt,
     ReceiptRecord,
     RuleCount,
     RunReport,
@@ -35,6 +36,49 @@ from pipelines.register.models import (
     ReceivedRecord,
     Run,
 )
+
+
+def file_records(session: Session, file_id: int) -> list[ReceiptRecord]:
+    """A received file's records and their outcomes, in file order."""
+    rows = session.scalars(
+        select(ReceivedRecord).where(ReceivedRecord.file_id == file_id).order_by(ReceivedRecord.seq)
+    )
+    return [
+        ReceiptRecord(r.seq, r.record_key, r.outcome, tuple(r.codes or ()), r.enp) for r in rows
+    ]
+
+
+def write_file_receipt(
+    session: Session, settings: Settings, row: ReceivedFile, counts: dict[str, int]
+) -> Path:
+    """The sender's receipt for one file, under ``outbox/receipts/<run>/``."""
+    from pipelines.emit.receipt import write_receipt
+
+    duplicate_of = session.get(ReceivedFile, row.duplicate_of) if row.duplicate_of else None
+    receipt = Receipt(
+        file_name=row.name,
+        feed=row.feed or "unknown",
+        sha256=row.sha256,
+        received_at=as_utc(row.received_at),
+        processed_on=session.get(Run, row.run_id).as_of,
+        status=row.status,
+        file_codes=tuple(row.codes or ()),
+        counts=counts,
+        records=tuple(file_records(session, row.id)),
+        duplicate_of=duplicate_of.name if duplicate_of else None,
+        run_id=row.run_id,
+    )
+    out_dir = settings.outbox / "receipts" / safe_name(row.run_id)
+    same_name_before = session.scalar(
+        select(func.count()).where(
+            ReceivedFile.run_id == row.run_id,
+            ReceivedFile.name == row.name,
+            ReceivedFile.id < row.id,
+        )
+    )
+    if same_name_before:  # one name twice in a run: the later receipt must not overwrite
+        out_dir = out_dir / str(row.id)
+    return write_receipt(receipt, out_dir)
 
 
 def write_notices(session: Session, settings: Settings, run_id: str) -> list[Path]:
@@ -137,11 +181,7 @@ def write_report(session: Session, settings: Settings, run_id: str) -> list[Path
     for row in session.scalars(
         select(ReceivedFile).where(ReceivedFile.run_id == run_id).order_by(ReceivedFile.id)
     ):
-        records = session.scalars(
-            select(ReceivedRecord)
-            .where(ReceivedRecord.file_id == row.id)
-            .order_by(ReceivedRecord.seq)
-        ).all()
+        records = file_records(session, row.id)
         counts = Counter(r.outcome for r in records)
         rules = Counter(code for r in records for code in (r.codes or ()))
         # a file-level code counts once for the file, unless its records carry it already
@@ -155,11 +195,7 @@ def write_report(session: Session, settings: Settings, run_id: str) -> list[Path
                 file_codes=tuple(row.codes or ()),
                 counts={"received": len(records), **{o: counts.get(o, 0) for o in OUTCOMES}},
                 rule_counts=_rule_counts(rules),
-                records=tuple(
-                    ReceiptRecord(r.seq, r.record_key, r.outcome, tuple(r.codes or ()), r.enp)
-                    for r in records
-                    if r.codes
-                ),
+                records=tuple(r for r in records if r.codes),
             )
         )
     totals = {k: v for k, v in (run.totals or {}).items() if isinstance(v, int)}

@@ -20,7 +20,6 @@ from sqlalchemy import func, select
 from pipelines import intake
 from pipelines.codes import FileStatus, Outcome
 from pipelines.config import Settings
-from pipelines.emit import safe_name
 from pipelines.enrol.register_ops import sync_insurers
 from pipelines.parse.xmlsafe import FileError
 from pipelines.register import db
@@ -137,9 +136,7 @@ def receive_files(
                 row.feed = original.feed
                 row.document_date = original.document_date
                 row.correction_no = original.correction_no
-            dated = row.document_date is not None
-            order = (dated, row.document_date or date.min, row.correction_no or 0, position)
-            entries.append((order, row.id))
+            entries.append(((*_processing_order(row), position), row.id))
         if remove_after:
             path.unlink(missing_ok=True)
     return [file_id for _, file_id in sorted(entries)]
@@ -149,18 +146,12 @@ def files_of_run(settings: Settings, run_id: str) -> list[int]:
     """Every file journalled in a run, in processing order (as receive_files orders them)."""
     with db.session_scope(settings) as session:
         rows = session.scalars(select(ReceivedFile).where(ReceivedFile.run_id == run_id)).all()
-        return [
-            row.id
-            for row in sorted(
-                rows,
-                key=lambda r: (
-                    r.document_date is not None,
-                    r.document_date or date.min,
-                    r.correction_no or 0,
-                    r.id,
-                ),
-            )
-        ]
+        return [row.id for row in sorted(rows, key=lambda r: (*_processing_order(r), r.id))]
+
+
+def _processing_order(row: ReceivedFile) -> tuple:
+    """Undated files (births) first; РСВ reports by document date, then correction number."""
+    return (row.document_date is not None, row.document_date or date.min, row.correction_no or 0)
 
 
 def _recognise(settings: Settings, run_id: str, row: ReceivedFile, path: Path) -> None:
@@ -288,45 +279,13 @@ def _summary(session, row: ReceivedFile) -> FileSummary:
 
 
 def _write_receipt(settings: Settings, file_id: int) -> Path:
-    from pipelines.emit.model import Receipt, ReceiptRecord
-    from pipelines.emit.receipt import write_receipt
+    from pipelines import emit_run
 
     with db.session_scope(settings) as session:
         row = session.get(ReceivedFile, file_id)
         summary = _summary(session, row)
-        records = session.scalars(
-            select(ReceivedRecord)
-            .where(ReceivedRecord.file_id == file_id)
-            .order_by(ReceivedRecord.seq)
-        )
-        duplicate_of = session.get(ReceivedFile, row.duplicate_of) if row.duplicate_of else None
-        receipt = Receipt(
-            file_name=row.name,
-            feed=row.feed or "unknown",
-            sha256=row.sha256,
-            received_at=db.as_utc(row.received_at),
-            processed_on=session.get(Run, row.run_id).as_of,
-            status=row.status,
-            file_codes=tuple(row.codes or ()),
-            counts={k: getattr(summary, k) for k in ("received", *OUTCOMES)},
-            records=tuple(
-                ReceiptRecord(r.seq, r.record_key, r.outcome, tuple(r.codes or ()), r.enp)
-                for r in records
-            ),
-            duplicate_of=duplicate_of.name if duplicate_of else None,
-            run_id=row.run_id,
-        )
-        out_dir = settings.outbox / "receipts" / safe_name(row.run_id)
-        same_name_before = session.scalar(
-            select(func.count()).where(
-                ReceivedFile.run_id == row.run_id,
-                ReceivedFile.name == row.name,
-                ReceivedFile.id < row.id,
-            )
-        )
-        if same_name_before:  # one name twice in a run: the later receipt must not overwrite
-            out_dir = out_dir / str(row.id)
-    return write_receipt(receipt, out_dir)
+        counts = {k: getattr(summary, k) for k in ("received", *OUTCOMES)}
+        return emit_run.write_file_receipt(session, settings, row, counts)
 
 
 def finish_run(settings: Settings, run_id: str) -> RunSummary:

@@ -34,7 +34,7 @@ from pipelines.enrol.register_ops import (
 from pipelines.identifiers import snils_normalize
 from pipelines.parse.xmlsafe import FileError
 from pipelines.records import InsuredPerson, RsvHeader
-from pipelines.register.db import upsert
+from pipelines.register.db import dialect_insert, upsert
 from pipelines.register.models import (
     ContributionMonth,
     ContributionReport,
@@ -234,12 +234,8 @@ def _add_months(session: Session, rows: list[dict]) -> None:
     """Insert ledger rows; a row already written by an earlier batch of this file adds up."""
     if not rows:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
     table = ContributionMonth.__table__
-    stmt = dialect_insert(table)
+    stmt = dialect_insert(session, table)
     new = stmt.excluded
     stmt = stmt.on_conflict_do_update(
         index_elements=[c.name for c in table.primary_key.columns],

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, insert
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipelines.config import Settings
@@ -72,19 +72,18 @@ def upgrade(settings: Settings, revision: str = "head") -> None:
     command.upgrade(alembic_config(settings), revision)
 
 
+def dialect_insert(session: Session, table):
+    """An INSERT that knows ON CONFLICT, for the dialect of the session (PostgreSQL or SQLite)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
 def insert_ignore(session: Session, table, values: dict) -> bool:
     """INSERT … ON CONFLICT DO NOTHING on either dialect; True when the row was inserted."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt = pg_insert(table).values(**values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing()
-    else:  # pragma: no cover - only the two supported dialects
-        stmt = insert(table).values(**values)
+    stmt = dialect_insert(session, table).values(**values).on_conflict_do_nothing()
     # RETURNING, not rowcount: psycopg does not report a row count for this statement
     stmt = stmt.returning(*table.primary_key.columns)
     return session.execute(stmt).first() is not None
@@ -104,12 +103,7 @@ def upsert(session: Session, table, rows: list[dict], keys: list[str], where=Non
     """INSERT … ON CONFLICT (keys) DO UPDATE the other columns, optionally only ``where``."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    stmt = dialect_insert(table)
+    stmt = dialect_insert(session, table)
     columns = [c for c in rows[0] if c not in keys]
     stmt = stmt.on_conflict_do_update(
         index_elements=keys,
