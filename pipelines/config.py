@@ -39,8 +39,7 @@ class Settings:
     foreign_rules: tuple[tuple[date, int], ...]
     foreign_min_months_override: int | None
     zags_statuses: dict[str, str] = field(default_factory=dict)
-    max_file_bytes: int = 2 * 1024**3
-    foreign_policy_term: str = "calendar_year"  # valid to 31 December of the year of issue
+    max_file_bytes: int = 2 * 1024**3  # a larger file is quarantined (F007)
     newborn_insurer_rule: str = "mother"  # "mother" first, else shares; "shares" ignores mother
 
     @property
@@ -129,4 +128,5 @@ def load(env: dict[str, str] | None = None) -> Settings:
         foreign_min_months_override=int(override) if override else None,
         zags_statuses=statuses,
         newborn_insurer_rule=env.get("ERZL_NEWBORN_INSURER_RULE", "mother"),
+        max_file_bytes=int(float(env.get("ERZL_MAX_FILE_MB", "2048")) * 1024**2),
     )

@@ -156,6 +156,8 @@ def _processing_order(row: ReceivedFile) -> tuple:
 
 def _recognise(settings: Settings, run_id: str, row: ReceivedFile, path: Path) -> None:
     try:
+        if path.stat().st_size > settings.max_file_bytes:
+            raise FileError("F007", "file is larger than ERZL_MAX_FILE_MB")
         row.feed = intake.detect_feed(path)
         if row.feed == "fns_rsv":
             from pipelines.parse.rsv import read_header

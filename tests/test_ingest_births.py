@@ -286,3 +286,13 @@ def test_every_active_insurer_gets_a_notice_per_run(settings, tmp_path, specs):
     _ingest(settings, tmp_path, specs[:1])
     notices = sorted(p.name.split("_")[1] for p in settings.outbox.rglob("NOTICE_*.xml"))
     assert notices == ["A01", "B02", "C03"]
+
+
+def test_file_over_the_size_limit_is_quarantined(settings, tmp_path, specs, monkeypatch):
+    from pipelines import config
+
+    monkeypatch.setenv("ERZL_MAX_FILE_MB", "0.001")
+    path = zags_gen.write_rogdinf(tmp_path / "big.xml", specs)
+    files, _ = run.ingest(config.load(), [path], as_of=AS_OF)
+    assert (files[0].status, files[0].codes) == ("quarantined", ["F007"])
+    assert register(settings) == []
