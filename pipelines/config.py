@@ -5,9 +5,10 @@ Every domain assumption the code makes has a setting here; docs/architecture.md 
 
 from __future__ import annotations
 
+import calendar
 import os
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 DEFAULT_REGION = "45"
@@ -40,6 +41,9 @@ class Settings:
     foreign_min_months_override: int | None
     zags_statuses: dict[str, str] = field(default_factory=dict)
     max_file_bytes: int = 2 * 1024**3  # a larger file is quarantined (F007)
+    # a foreign worker's policy term: "calendar_year" (to 31 December of the year it starts) or
+    # "months:N" (N months from its start); ERZL_FOREIGN_POLICY_TERM
+    foreign_policy_term: str = "calendar_year"
     newborn_insurer_rule: str = "mother"  # "mother" first, else shares; "shares" ignores mother
 
     @property
@@ -74,6 +78,18 @@ class Settings:
             if on >= since:
                 months = value
         return months
+
+    def foreign_policy_end(self, start: date) -> date:
+        """The last day of a foreign worker's policy term that starts on ``start``."""
+        if self.foreign_policy_term == "calendar_year":
+            return date(start.year, 12, 31)
+        months = int(self.foreign_policy_term.split(":", 1)[1])
+        year, month0 = divmod(start.month - 1 + months, 12)
+        year, month = start.year + year, month0 + 1
+        last = calendar.monthrange(year, month)[1]
+        if start.day > last:  # 31 January + 1 month: the term ends with February
+            return date(year, month, last)
+        return date(year, month, start.day) - timedelta(days=1)
 
     def foreign_rule_label(self, on: date) -> str:
         if self.foreign_min_months_override is not None:
@@ -129,4 +145,17 @@ def load(env: dict[str, str] | None = None) -> Settings:
         zags_statuses=statuses,
         newborn_insurer_rule=env.get("ERZL_NEWBORN_INSURER_RULE", "mother"),
         max_file_bytes=int(float(env.get("ERZL_MAX_FILE_MB", "2048")) * 1024**2),
+        foreign_policy_term=_parse_term(env.get("ERZL_FOREIGN_POLICY_TERM", "calendar_year")),
     )
+
+
+def _parse_term(text: str) -> str:
+    text = text.strip()
+    if text == "calendar_year":
+        return text
+    kind, _, months = text.partition(":")
+    if kind != "months" or not months.isdigit() or int(months) < 1:
+        raise ValueError(
+            f"ERZL_FOREIGN_POLICY_TERM must be calendar_year or months:N, got {text!r}"
+        )
+    return f"months:{int(months)}"

@@ -360,7 +360,7 @@ def renew(settings: Settings, *, as_of: date, dry_run: bool, run_id: str | None 
 
     run_id = start_run(settings, run_id=run_id, as_of=as_of, trigger="renewal")
     with db.session_scope(settings) as session:
-        counts = renew_foreign_policies(session, run_id, as_of, dry_run=dry_run)
+        counts = renew_foreign_policies(session, settings, run_id, as_of, dry_run=dry_run)
         run = session.get(Run, run_id)
         run.totals = {"renewal": dict(counts), "dry_run": dry_run}
     with db.session_scope(settings) as session:

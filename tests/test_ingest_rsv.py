@@ -283,8 +283,6 @@ def test_lapsed_worker_whose_contributions_resume_gets_the_policy_back(
     a = worker(1)
     ingest(settings, tmp_path, [report(ACME, 2025, q, [a]) for q in (1, 2)], as_of=date(2025, 8, 1))
     [enrolled] = register(settings)
-    lapse = run.renew(config.load(), as_of=date(2027, 1, 1), dry_run=False)
-    assert lapse["lapsed"] == 0  # it ended 2025-12-31, so only the 2026 renewal looks at it
     lapse = run.renew(config.load(), as_of=date(2026, 1, 1), dry_run=False)
     assert (lapse["renewed"], lapse["lapsed"]) == (1, 0)  # paid in 2025: renewed to 2026
     lapse = run.renew(config.load(), as_of=date(2027, 1, 1), dry_run=False)
@@ -295,3 +293,29 @@ def test_lapsed_worker_whose_contributions_resume_gets_the_policy_back(
     assert back["enp"] == enrolled["enp"]
     assert back["policy"] == {"status": "active", "valid_from": "2027-05-01",
                               "valid_to": "2027-12-31"}  # fmt: skip
+
+
+def test_policy_term_is_a_setting_and_a_missed_renewal_catches_up(monkeypatch, erzl_env, tmp_path):
+    monkeypatch.setenv("ERZL_FOREIGN_MIN_MONTHS", "3")
+    monkeypatch.setenv("ERZL_FOREIGN_POLICY_TERM", "months:6")
+    settings = config.load()
+    run.ensure_schema(settings)
+    a = worker(1)
+    ingest(settings, tmp_path, [report(ACME, 2025, 1, [a])], as_of=date(2025, 4, 10))
+    assert register(settings)[0]["policy"]["valid_to"] == "2025-10-09"
+    ingest(settings, tmp_path, [report(ACME, 2025, 3, [a])], as_of=date(2025, 11, 1))
+    # a run in May 2027 catches up term by term: the terms ending 2025-10-09 and 2026-04-09
+    # had counted months in the twelve before them and are renewed; the one ending 2026-10-09
+    # had none, so the policy lapses there
+    result = run.renew(settings, as_of=date(2027, 5, 1), dry_run=False)
+    assert (result["renewed"], result["lapsed"]) == (0, 1)
+    policy = register(settings)[0]["policy"]
+    assert (policy["status"], policy["valid_to"]) == ("lapsed", "2026-10-09")
+
+
+def test_term_setting_is_checked():
+    with pytest.raises(ValueError, match="ERZL_FOREIGN_POLICY_TERM"):
+        config.load({"ERZL_FOREIGN_POLICY_TERM": "weeks:3"})
+    term = config.load({"ERZL_FOREIGN_POLICY_TERM": "months:1"})
+    assert term.foreign_policy_end(date(2025, 1, 31)) == date(2025, 2, 28)
+    assert config.load({}).foreign_policy_end(date(2025, 3, 15)) == date(2025, 12, 31)

@@ -403,10 +403,11 @@ def _recheck_enrolled(
 
 
 def _reactivate(session, settings: Settings, run_id, as_of: date, entry, policy) -> None:
-    """Contributions resumed after a lapse: the same ЕНП, valid again to 31 December."""
+    """Contributions resumed after a lapse: the same ЕНП, valid again for a term."""
     person = session.get(Person, entry.person_id)
     prov = Provenance(run_id)
-    policy.status, policy.valid_from, policy.valid_to = "active", as_of, date(as_of.year, 12, 31)
+    policy.status, policy.valid_from = "active", as_of
+    policy.valid_to = settings.foreign_policy_end(as_of)
     update_person(session, person, prov, "policy_reactivated", working=True)
     if person.insurer_code:
         notify(
@@ -486,7 +487,7 @@ def _enrol_worker(
         prov,
         region=settings.region,
         valid_from=as_of,
-        valid_to=date(as_of.year, 12, 31),
+        valid_to=settings.foreign_policy_end(as_of),
         reason="foreign_worker",
     )
     assign_insurer(

@@ -1,23 +1,25 @@
-"""Yearly renewal of foreign workers' policies (DOMAIN.md §3, *assumption*: a policy runs to
-31 December of the year of issue and is renewed while contributions continue).
+"""Renewal of foreign workers' policies (DOMAIN.md §3, *assumption*: by default a policy runs to
+31 December of the year of issue and is renewed while contributions continue; the term is
+ERZL_FOREIGN_POLICY_TERM).
 
-At the turn of the year every active foreign-worker policy that ended on 31 December is either
-renewed to the end of the new year — when the ledger shows a counted month (ВП category, non-zero
-payment) within ERZL_RENEWAL_LOOKBACK_MONTHS before that end — or marked lapsed. Either way the
-insurer is told. A worker held for review is left to the analyst. Nothing is deleted; a lapsed
-worker whose contributions resume after the lapse gets the policy back, under the same ЕНП, at the
-next evaluation of eligibility.
+Every active foreign-worker policy whose term has ended is either renewed for the next term —
+when the ledger shows a counted month (ВП category, non-zero payment) within
+ERZL_RENEWAL_LOOKBACK_MONTHS before the end — or marked lapsed. Either way the insurer is told.
+A worker held for review is left to the analyst. Nothing is deleted; a lapsed worker whose
+contributions resume after the lapse gets the policy back, under the same ЕНП, at the next
+evaluation of eligibility.
 """
 
 from __future__ import annotations
 
 import os
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pipelines.config import Settings
 from pipelines.enrol.contributions import calendar_month
 from pipelines.enrol.register_ops import Provenance, notify, update_person
 from pipelines.register.models import ContributionMonth, ForeignEligibility, Person, Policy
@@ -41,15 +43,18 @@ def _months_back(end: date, count: int) -> set[str]:
 
 
 def renew_foreign_policies(
-    session: Session, run_id: str, as_of: date, *, dry_run: bool = False
+    session: Session, settings: Settings, run_id: str, as_of: date, *, dry_run: bool = False
 ) -> Counter:
-    """Renew or lapse the policies that ended on 31 December before ``as_of``'s year."""
-    ended = date(as_of.year - 1, 12, 31)
-    window = _months_back(ended, lookback_months())
+    """Renew or lapse every active foreign-worker policy whose term ended before ``as_of``.
+
+    A term is renewed for the next one (ERZL_FOREIGN_POLICY_TERM) when a counted month falls
+    within the lookback before its end; a renewal run that was missed catches up term by term.
+    """
+    lookback = lookback_months()
     counts: Counter = Counter()
     policies = session.scalars(
         select(Policy).where(
-            Policy.status == "active", Policy.valid_to == ended, Policy.reason.in_(REASONS)
+            Policy.status == "active", Policy.valid_to < as_of, Policy.reason.in_(REASONS)
         )
     ).all()
     for policy in policies:
@@ -67,13 +72,18 @@ def renew_foreign_policies(
             .distinct()
         ).all()
         paid = {calendar_month(*row) for row in rows}
-        renew = bool(paid & window)
+        end, renew = policy.valid_to, True
+        while end < as_of:
+            if not paid & _months_back(end, lookback):
+                renew = False
+                break
+            end = settings.foreign_policy_end(end + timedelta(days=1))
         counts["renewed" if renew else "lapsed"] += 1
         if dry_run:
             continue
         prov = Provenance(run_id)
+        policy.valid_to = end  # the last term that contributions covered
         if renew:
-            policy.valid_to = date(as_of.year, 12, 31)
             event = "policy_renewed"
         else:
             policy.status = "lapsed"
