@@ -78,6 +78,16 @@ def _weighted(digits: str, weights: tuple[int, ...]) -> str:
     return str(sum(int(d) * w for d, w in zip(digits, weights, strict=False)) % 11 % 10)
 
 
+def inn_check_digits(prefix: str) -> str:
+    """The check digit(s) of an ИНН: one after 9 digits (organisation), two after 10 (person)."""
+    if len(prefix) == 9:
+        return _weighted(prefix, _INN10)
+    if len(prefix) == 10:
+        eleventh = _weighted(prefix, _INN11)
+        return eleventh + _weighted(prefix + eleventh, _INN12)
+    raise ValueError("an ИНН prefix has 9 or 10 digits")
+
+
 def inn_is_valid(value: object) -> bool:
     """ИНН of an organisation (10 digits) or a person (12 digits)."""
     if isinstance(value, str) and _digits(value, 10):

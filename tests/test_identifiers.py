@@ -16,6 +16,7 @@ from pipelines.identifiers import (
     SNILS_NO_CHECK_UP_TO,
     enp_compose,
     enp_is_valid,
+    inn_check_digits,
     inn_is_valid,
     kpp_is_valid,
     luhn_check_digit,
@@ -363,3 +364,13 @@ def test_inn10_exactly_one_check_digit_fits(body: str, digit: int) -> None:
 def test_validators_never_raise(value: object) -> None:
     for check in (snils_is_valid, inn_is_valid, kpp_is_valid, ogrn_is_valid, enp_is_valid):
         assert check(value) in (True, False)
+
+
+@given(st.from_regex(r"[0-9]{9}", fullmatch=True) | st.from_regex(r"[0-9]{10}", fullmatch=True))
+def test_inn_check_digits_compose_a_valid_inn(prefix):
+    assert inn_is_valid(prefix + inn_check_digits(prefix))
+
+
+def test_inn_check_digits_match_the_public_vectors():
+    assert "123456789" + inn_check_digits("123456789") == "1234567894"
+    assert "5001007322" + inn_check_digits("5001007322") == "500100732259"

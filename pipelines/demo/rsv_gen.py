@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TypeAlias
 
-from pipelines.identifiers import snils_check_digits
+from pipelines.identifiers import inn_check_digits, snils_check_digits
 
 FORM_VERSION = "5.08"
 KND = "1151111"
@@ -146,33 +146,16 @@ class RsvReportSpec:
 
 # --- identifiers ------------------------------------------------------------------------------
 
-_INN10 = (2, 4, 10, 3, 5, 9, 4, 6, 8)
-_INN11 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
-_INN12 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
-
-
-def _inn_digit(digits: str, weights: tuple[int, ...]) -> str:
-    return str(sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 11 % 10)
-
-
-def _compose_inn10(first9: str) -> str:
-    return first9 + _inn_digit(first9, _INN10)
-
-
-def _compose_inn12(first10: str) -> str:
-    eleven = first10 + _inn_digit(first10, _INN11)
-    return eleven + _inn_digit(eleven, _INN12)
-
 
 def make_org_inn(first9: str, *, valid: bool = True) -> str:
     """A 10-digit ИНН from its first nine digits: valid check digit, or deliberately wrong."""
-    inn = _compose_inn10(first9)
+    inn = first9 + inn_check_digits(first9)
     return inn if valid else inn[:9] + str((int(inn[9]) + 1) % 10)
 
 
 def make_person_inn(first10: str) -> str:
     """A 12-digit ИНН with both check digits."""
-    return _compose_inn12(first10)
+    return first10 + inn_check_digits(first10)
 
 
 def make_snils(number: int) -> str:
