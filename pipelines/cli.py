@@ -13,6 +13,10 @@ from pipelines import config
 
 log = logging.getLogger("pipelines")
 
+EXIT_VIOLATIONS = 1  # erzl check found a broken invariant
+EXIT_USAGE = 2  # bad arguments or configuration
+EXIT_FAILURE = 3  # the command failed (database, disk, internal); the line says which
+
 
 class _Stderr(logging.StreamHandler):
     """Writes to whatever sys.stderr is at the time, so a replaced stream is never held."""
@@ -70,6 +74,51 @@ def cmd_ingest(args, settings: config.Settings) -> int:
             f"run {run.run_id}: {run.enrolled} enrolled, {run.policies_issued} policies issued, "
             f"{run.review} held for review; report {', '.join(run.reports)}"
         )
+    return 0
+
+
+def cmd_check(args, settings: config.Settings) -> int:
+    from pipelines.check import check
+    from pipelines.register import db
+    from pipelines.run import ensure_schema
+
+    ensure_schema(settings)
+    with db.session_scope(settings) as session:
+        found = check(session, settings, hashes=not args.skip_hashes)
+    if args.json:
+        _print_lines([v.as_json() for v in found])
+    else:
+        for violation in found:
+            print(violation.line())
+        print(
+            f"erzl check: {len(found)} violation(s)" if found else "erzl check: all invariants hold"
+        )
+    return EXIT_VIOLATIONS if found else 0
+
+
+def cmd_recover(args, settings: config.Settings) -> int:
+    """Take over what runs that died left, as a run of its own; ``--list`` only shows it."""
+    from pipelines import run
+    from pipelines.register import db
+
+    run.ensure_schema(settings)
+    if args.list:
+        from pipelines.check import check
+
+        with db.session_scope(settings) as session:
+            stuck = [v for v in check(session, settings, hashes=False) if v.code in ("I03", "I04")]
+        for violation in stuck:
+            print(violation.line())
+        stranded = sorted(p for p in settings.work.glob("*/*") if p.is_file())
+        for path in stranded:
+            print(f"claimed, not journalled: {path.relative_to(settings.home)}")
+        print(f"{len(stuck) + len(stranded)} item(s) to recover")
+        return 0
+    run_id = run.start_run(settings, as_of=args.as_of, trigger="recover")
+    file_ids = run.recover(settings, run_id)
+    summaries = [run.process_file(settings, run_id, file_id) for file_id in file_ids]
+    totals = run.finish_run(settings, run_id)
+    _print_lines([s.as_json() for s in summaries] + [totals.as_json()])
     return 0
 
 
@@ -154,6 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
         "employer contribution reports (ФНС РСВ) to electronic policies.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="on a failure, also print where it happened (frames only, never values)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", help="generate sample drops and run them through the Airflow DAGs")
@@ -171,6 +225,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=date.fromisoformat, help="processing date (default: today)")
     p.add_argument("--dry-run", action="store_true", help="count, change nothing")
     p.set_defaults(func=cmd_renew)
+
+    p = sub.add_parser("check", help="check the register's invariants; non-zero when one fails")
+    p.add_argument("--json", action="store_true", help="one JSON object per violation")
+    p.add_argument("--skip-hashes", action="store_true", help="do not re-hash the archived files")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("recover", help="finish what runs that died left: stuck and stranded files")
+    p.add_argument("--list", action="store_true", help="only list what would be recovered")
+    p.add_argument("--as-of", type=date.fromisoformat, help="processing date (default: today)")
+    p.set_defaults(func=cmd_recover)
 
     p = sub.add_parser("db", help="database maintenance")
     dbsub = p.add_subparsers(dest="db_command", required=True)
@@ -205,12 +269,19 @@ def main(argv: list[str] | None = None) -> int:
         settings = config.load()
     except ValueError as exc:
         print(f"erzl: configuration: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     try:
         return args.func(args, settings)
     except BrokenPipeError:  # `erzl register export | head`: the reader has what it wanted
         sys.stderr.close()
         return 0
+    except Exception as exc:  # the boundary: one line, a stable code, no values
+        from pipelines.errors import describe, frames
+
+        if args.debug:
+            sys.stderr.write(frames(exc))
+        print(f"erzl {args.command}: {describe(exc)}", file=sys.stderr)
+        return EXIT_FAILURE
 
 
 if __name__ == "__main__":

@@ -45,6 +45,16 @@ class Settings:
     # "months:N" (N months from its start); ERZL_FOREIGN_POLICY_TERM
     foreign_policy_term: str = "calendar_year"
     newborn_insurer_rule: str = "mother"  # "mother" first, else shares; "shares" ignores mother
+    # a file in the inbox whose size or mtime changed this recently is left for the next run
+    settle_seconds: float = 10.0
+    # how long a run's claim on its files holds without renewal; then another run takes over
+    lease_seconds: float = 600.0
+    # how long a run waits for a file another live run is applying before reporting it in flight
+    wait_seconds: float = 60.0
+    # plausibility bounds of the birth rules (Z014, Z015, Z016)
+    earliest_birth_year: int = 1900
+    min_parent_age: int = 12
+    max_birth_order: int = 10
 
     @property
     def inbox(self) -> Path:
@@ -146,7 +156,26 @@ def load(env: dict[str, str] | None = None) -> Settings:
         newborn_insurer_rule=env.get("ERZL_NEWBORN_INSURER_RULE", "mother"),
         max_file_bytes=int(float(env.get("ERZL_MAX_FILE_MB", "2048")) * 1024**2),
         foreign_policy_term=_parse_term(env.get("ERZL_FOREIGN_POLICY_TERM", "calendar_year")),
+        settle_seconds=_number(env, "ERZL_SETTLE_SECONDS", 10.0),
+        lease_seconds=_number(env, "ERZL_LEASE_SECONDS", 600.0),
+        wait_seconds=_number(env, "ERZL_WAIT_SECONDS", 60.0),
+        earliest_birth_year=int(_number(env, "ERZL_EARLIEST_BIRTH_YEAR", 1900)),
+        min_parent_age=int(_number(env, "ERZL_MIN_PARENT_AGE", 12)),
+        max_birth_order=int(_number(env, "ERZL_MAX_BIRTH_ORDER", 10)),
     )
+
+
+def _number(env: dict[str, str], name: str, default: float) -> float:
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {text!r}") from None
+    if value < 0:
+        raise ValueError(f"{name} must not be negative, got {text!r}")
+    return value
 
 
 def _parse_term(text: str) -> str:

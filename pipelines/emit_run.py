@@ -68,6 +68,12 @@ def write_file_receipt(
         duplicate_of=duplicate_of.name if duplicate_of else None,
         run_id=row.run_id,
     )
+    return write_receipt(receipt, receipt_dir(session, settings, row))
+
+
+def receipt_dir(session: Session, settings: Settings, row: ReceivedFile) -> Path:
+    """``outbox/receipts/<run that journalled the file>/``, and a folder of the file's own when
+    an earlier file of that run had the same name, so no receipt overwrites another."""
     out_dir = settings.outbox / "receipts" / safe_name(row.run_id)
     same_name_before = session.scalar(
         select(func.count()).where(
@@ -76,9 +82,7 @@ def write_file_receipt(
             ReceivedFile.id < row.id,
         )
     )
-    if same_name_before:  # one name twice in a run: the later receipt must not overwrite
-        out_dir = out_dir / str(row.id)
-    return write_receipt(receipt, out_dir)
+    return out_dir / str(row.id) if same_name_before else out_dir
 
 
 def write_notices(session: Session, settings: Settings, run_id: str) -> list[Path]:
@@ -179,7 +183,7 @@ def write_report(session: Session, settings: Settings, run_id: str) -> list[Path
     files = []
     run_rules: Counter = Counter()
     for row in session.scalars(
-        select(ReceivedFile).where(ReceivedFile.run_id == run_id).order_by(ReceivedFile.id)
+        select(ReceivedFile).where(ReceivedFile.owner_run_id == run_id).order_by(ReceivedFile.id)
     ):
         records = file_records(session, row.id)
         counts = Counter(r.outcome for r in records)

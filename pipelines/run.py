@@ -1,28 +1,40 @@
 """One processing run, stage by stage: the code path the DAGs and ``erzl ingest`` share.
 
-    start_run → receive_files → process_file (each, in order) → finish_run
+    start_run → recover → receive_files → process_file (each, in order) → finish_run
 
-Each step is a transaction keyed by what it was given (run id, file id), so re-running a step
-after a failure finds its work done, or redoes it from the start, never half of it.
+A received file is a unit of work with a durable state (models.ReceivedFile):
+
+    received ─claim─► applying ─commit─► applied ─receipt─► emitted
+
+Intake commits only the journal row. Applying a file — every record's outcome, every register
+change and the move to ``applied`` — is one transaction. The receipt is written from committed
+state, then the file moves to ``emitted``. A run holds its files by a lease on its own row
+(owner process and an expiry it renews); a run that died — its process gone, or its lease
+expired — is marked failed by the next run, which takes over its files where they stand.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import secrets
+import socket
+import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 
-from pipelines import intake
+from pipelines import errors, faults, intake
 from pipelines.codes import FileStatus, Outcome
 from pipelines.config import Settings
 from pipelines.enrol.register_ops import sync_insurers
 from pipelines.parse.xmlsafe import FileError
 from pipelines.register import db
+from pipelines.register.db import as_utc
 from pipelines.register.models import (
     FileContent,
     Person,
@@ -36,6 +48,9 @@ log = logging.getLogger(__name__)
 
 OUTCOMES = tuple(str(o) for o in Outcome)
 REFUSING_CODES = {"F003", "F010", "F011", "F012"}  # the file is read but refused whole
+UNFINISHED = ("received", "applying", "applied")  # file states a run still owes work on
+APPLY_ATTEMPTS = 3  # a transaction that lost a race on a unique key is retried from the start
+POLL_SECONDS = 0.5
 
 
 @dataclass
@@ -54,6 +69,8 @@ class FileSummary:
     codes: list[str] = field(default_factory=list)
     receipt: str | None = None
     file_id: int | None = None
+    # the run that applied the file, when another one did (a re-send seen while in flight)
+    applied_by: str | None = None
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -75,6 +92,7 @@ class RunSummary:
     notices: list[str] = field(default_factory=list)
     policies_list: str | None = None
     reports: list[str] = field(default_factory=list)
+    recovered_runs: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict:
         data = asdict(self)
@@ -96,6 +114,63 @@ def new_run_id(trigger: str) -> str:
     return f"{trigger}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
 
 
+# --- leases -----------------------------------------------------------------------------------
+
+
+def _process_start(pid: int) -> str | None:
+    """The start time of a process in clock ticks since boot (tells a reused pid apart)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[19].decode()
+    except (OSError, IndexError):
+        return None
+
+
+def owner_token() -> str:
+    """This process, as a run's owner: host, pid and the pid's start time."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_process_start(pid) or '-'}"
+
+
+def _owner_gone(token: str | None) -> bool:
+    """True when the owner is a process of this host that no longer runs. A process on another
+    host cannot be looked at: only its lease tells."""
+    if not token:
+        return True
+    host, _, rest = token.partition(":")
+    pid, _, started = rest.partition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    return _process_start(int(pid)) != started
+
+
+def run_is_live(run: Run | None, now: datetime | None = None) -> bool:
+    """Whether a run is still working: running, its lease unexpired and — for a run of the
+    command line, whose one process is its owner — its process alive. An Airflow run spans
+    several task processes, so only its lease counts."""
+    if run is None or run.status != "running" or run.lease_until is None:
+        return False
+    now = now or datetime.now(UTC)
+    if as_utc(run.lease_until) < now:
+        return False
+    return run.trigger == "airflow" or not _owner_gone(run.owner)
+
+
+def renew_lease(session, settings: Settings, run: Run) -> None:
+    run.owner = owner_token()
+    run.lease_until = datetime.now(UTC) + timedelta(seconds=settings.lease_seconds)
+
+
+def _renew(settings: Settings, run_id: str) -> None:
+    with db.session_scope(settings) as session:
+        run = session.get(Run, run_id)
+        if run is not None and run.status == "running":
+            renew_lease(session, settings, run)
+
+
+# --- the steps of a run -----------------------------------------------------------------------
+
+
 def start_run(
     settings: Settings, *, run_id: str | None = None, as_of: date | None = None, trigger: str
 ) -> str:
@@ -103,49 +178,144 @@ def start_run(
     ensure_schema(settings)
     run_id = run_id or new_run_id(trigger)
     with db.session_scope(settings) as session:
-        if session.get(Run, run_id) is None:
-            session.add(
-                Run(
-                    id=run_id,
-                    trigger=trigger,
-                    as_of=as_of or date.today(),
-                    started_at=datetime.now(UTC),
-                    status="running",
-                )
+        run = session.get(Run, run_id)
+        if run is None:
+            run = Run(
+                id=run_id,
+                trigger=trigger,
+                as_of=as_of or date.today(),
+                started_at=datetime.now(UTC),
+                status="running",
             )
+            session.add(run)
+        elif run.status == "failed":  # a retried task of a run another run gave up on
+            run.status, run.finished_at = "running", None
+        renew_lease(session, settings, run)
         sync_insurers(session, settings)
+    faults.point("run.started")
     return run_id
 
 
 def receive_files(
     settings: Settings, run_id: str, paths: list[Path], *, remove_after: bool = False
 ) -> list[int]:
-    """Archive and journal each file, recognise its feed; returns file ids in processing order.
+    """Archive and journal each file; returns file ids in processing order.
 
-    Births keep the order they were given in; РСВ reports are put in the order of their
-    document date, then correction number, so a correction is applied after what it corrects.
+    Each file's journal row is its own transaction, committed before the file is removed from
+    where it was claimed. Births keep the order they were given in; РСВ reports are put in the
+    order of their document date, then correction number, so a correction is applied after
+    what it corrects. Bytes already journalled and not yet done are adopted, not journalled
+    again.
     """
     entries: list[tuple[tuple, int]] = []
     for position, path in enumerate(paths):
         with db.session_scope(settings) as session:
-            row = intake.receive(session, settings, run_id, path)
-            if row.duplicate_of is None:
-                _recognise(settings, run_id, row, path)
-            else:
-                original = session.get(ReceivedFile, row.duplicate_of)
-                row.feed = original.feed
-                row.document_date = original.document_date
-                row.correction_no = original.correction_no
+            got = intake.receive(session, settings, run_id, path, claimed=remove_after)
+            row = session.get(ReceivedFile, got.file_id)
+            if not got.adopted and row.state == "received":
+                _recognise(row, path)
             entries.append(((*_processing_order(row), position), row.id))
+        faults.point("intake.journalled")
         if remove_after:
             path.unlink(missing_ok=True)
-    return [file_id for _, file_id in sorted(entries)]
+    ordered = []
+    for _, file_id in sorted(entries):
+        if file_id not in ordered:  # one content given twice in a run is one unit of work
+            ordered.append(file_id)
+    return ordered
+
+
+def _recognise(row: ReceivedFile, path: Path) -> None:
+    """The feed, and for РСВ the document date and correction that order it: journal facts,
+    read without side effects. What cannot be read is decided when the file is applied."""
+    try:
+        row.feed = intake.detect_feed(path)
+        if row.feed == "fns_rsv":
+            from pipelines.parse.rsv import read_header
+
+            header = read_header(path)
+            row.document_date, row.correction_no = header.document_date, header.correction_no
+    except FileError:
+        pass
+
+
+def recover(settings: Settings, run_id: str, *, feed: str | None = None) -> list[int]:
+    """Take over what runs that died left: mark them failed, journal the files stranded in
+    their work folders, and return every unfinished file of theirs (of ``feed``, when given)
+    for this run to apply and emit. Their run-level outputs are written by :func:`finish_run`.
+    """
+    now = datetime.now(UTC)
+    with db.session_scope(settings) as session:
+        dead = []
+        for other in session.scalars(select(Run).where(Run.status == "running", Run.id != run_id)):
+            if not run_is_live(other, now):
+                other.status, other.finished_at = "failed", now
+                other.totals = {**(other.totals or {}), "failed_because": "died; taken over"}
+                dead.append(other.id)
+        if dead:
+            log.warning("runs that died were marked failed: %s", ", ".join(dead))
+
+        def is_live(folder_run: str) -> bool:
+            return folder_run == run_id or run_is_live(session.get(Run, folder_run), now)
+
+        stranded = intake.take_over_stranded(session, settings, run_id, is_live)
+        stuck = session.scalars(
+            select(ReceivedFile).where(ReceivedFile.state.in_(UNFINISHED)).order_by(ReceivedFile.id)
+        ).all()
+        adopted = []
+        for row in stuck:
+            holder = session.get(Run, row.owner_run_id or row.run_id)
+            if holder is not None and holder.id != run_id and run_is_live(holder, now):
+                continue
+            if feed is not None and row.feed not in (feed, None):
+                continue
+            adopted.append(row.id)
+            dead.append(holder.id if holder is not None else row.run_id)
+        run = session.get(Run, run_id)
+        earlier = (run.totals or {}).get("recovered_runs", [])
+        recovered = sorted(set(earlier) | {d for d in dead if d != run_id})
+        run.totals = {**(run.totals or {}), "recovered_runs": recovered}
+    if adopted:
+        log.warning("taking over %d unfinished file(s) of runs that died", len(adopted))
+    return adopted + [i for i in receive_files(settings, run_id, stranded, remove_after=True)
+                      if i not in adopted]  # fmt: skip
+
+
+def has_unfinished_work(settings: Settings, run_id: str, *, feed: str | None = None) -> bool:
+    """Whether :func:`recover` would find anything: a run that died, a file a dead run left
+    unfinished, or a dead run's work folder. Read only, so an idle poll writes nothing."""
+    ensure_schema(settings)
+    now = datetime.now(UTC)
+    with db.session_scope(settings) as session:
+        running = session.scalars(select(Run).where(Run.status == "running", Run.id != run_id))
+        if any(not run_is_live(other, now) for other in running):
+            return True
+        stuck = session.scalars(select(ReceivedFile).where(ReceivedFile.state.in_(UNFINISHED)))
+        for row in stuck:
+            if feed is not None and row.feed not in (feed, None):
+                continue
+            if not run_is_live(session.get(Run, row.owner_run_id or row.run_id), now):
+                return True
+        if settings.work.is_dir():
+            mine = intake.safe_name(run_id)
+            for folder in settings.work.iterdir():
+                if (
+                    folder.is_dir()
+                    and folder.name != mine
+                    and not run_is_live(session.get(Run, folder.name), now)
+                ):
+                    return True
+    return False
 
 
 def files_of_run(settings: Settings, run_id: str) -> list[int]:
-    """Every file journalled in a run, in processing order (as receive_files orders them)."""
+    """Every file a run journalled or holds, in processing order (as receive_files orders)."""
     with db.session_scope(settings) as session:
-        rows = session.scalars(select(ReceivedFile).where(ReceivedFile.run_id == run_id)).all()
+        rows = session.scalars(
+            select(ReceivedFile).where(
+                or_(ReceivedFile.run_id == run_id, ReceivedFile.owner_run_id == run_id)
+            )
+        ).all()
         return [row.id for row in sorted(rows, key=lambda r: (*_processing_order(r), r.id))]
 
 
@@ -154,60 +324,111 @@ def _processing_order(row: ReceivedFile) -> tuple:
     return (row.document_date is not None, row.document_date or date.min, row.correction_no or 0)
 
 
-def _recognise(settings: Settings, run_id: str, row: ReceivedFile, path: Path) -> None:
-    try:
-        if path.stat().st_size > settings.max_file_bytes:
-            raise FileError("F007", "file is larger than ERZL_MAX_FILE_MB")
-        row.feed = intake.detect_feed(path)
-        if row.feed == "fns_rsv":
-            from pipelines.parse.rsv import read_header
-
-            header = read_header(path)
-            row.document_date, row.correction_no = header.document_date, header.correction_no
-    except FileError as error:
-        _quarantine(settings, run_id, row, path, error)
-
-
-def _quarantine(
-    settings: Settings, run_id: str, row: ReceivedFile, path: Path, error: FileError
-) -> None:
-    intake.quarantine(settings, run_id, path, row.name, error)
-    row.status = str(FileStatus.QUARANTINED)
-    row.codes = [error.code]
-    row.detail = error.detail
-    log.warning("file %s quarantined: %s", row.id, error.code)
+def _claim(settings: Settings, run_id: str, file_id: int) -> str:
+    """Take the file for this run: ``mine``, ``done`` (emitted already) or ``busy`` (a live run
+    holds it). The row is locked while deciding, so two runs never both take it."""
+    with db.session_scope(settings) as session:
+        row = session.get(ReceivedFile, file_id, with_for_update=True)
+        if row.state == "emitted":
+            return "done"
+        if row.duplicate_of is not None and row.state in ("received", "applying"):
+            original = session.get(ReceivedFile, row.duplicate_of)
+            if original.state not in ("applied", "emitted"):
+                return "busy"  # a second copy waits for the original to be applied
+        holder = row.owner_run_id
+        if holder and holder != run_id and run_is_live(session.get(Run, holder)):
+            return "busy"
+        row.owner_run_id = run_id
+        if row.state == "received":
+            row.state = "applying"
+        return "mine"
 
 
 def process_file(settings: Settings, run_id: str, file_id: int) -> FileSummary:
-    """Validate, link and apply one received file, then write its receipt."""
+    """Apply one received file and write its receipt, from wherever its state stands.
+
+    A file another live run holds is waited for (up to ERZL_WAIT_SECONDS), then reported as it
+    stands, with the run that applied it.
+    """
+    token = errors.current_file.set(file_id)
+    try:
+        return _process_file(settings, run_id, file_id)
+    finally:
+        errors.current_file.reset(token)
+
+
+def _process_file(settings: Settings, run_id: str, file_id: int) -> FileSummary:
+    _renew(settings, run_id)
+    deadline = time.monotonic() + settings.wait_seconds
+    while (verdict := _claim(settings, run_id, file_id)) == "busy":
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(POLL_SECONDS)
+    if verdict == "mine":
+        faults.point("apply.claimed")
+        _apply_with_retries(settings, run_id, file_id)
+        faults.point("apply.committed")
+        _emit_file(settings, file_id)
     with db.session_scope(settings) as session:
         row = session.get(ReceivedFile, file_id)
-        run = session.get(Run, run_id)
-        if row.status == "received":
-            _process(session, settings, run, row)
         summary = _summary(session, row)
-    receipt = _write_receipt(settings, file_id)
-    with db.session_scope(settings) as session:
-        session.get(ReceivedFile, file_id).receipt_name = receipt.name
-    summary.receipt = str(receipt)
+        if verdict == "busy":
+            summary.status = "in_flight"
+        if row.owner_run_id != run_id:
+            summary.applied_by = row.owner_run_id
+        if row.receipt_name:
+            summary.receipt = str(_receipt_dir(settings, session, row) / row.receipt_name)
     log.info("file %s: %s, %d record(s)", file_id, summary.status, summary.received)
     return summary
 
 
-def _process(session, settings: Settings, run: Run, row: ReceivedFile) -> None:
-    path = Path(session.get(FileContent, row.sha256).archive_path)
+def _retrying(settings: Settings, work, what: str):
+    """Run ``work(session)`` in one transaction; start again when it lost a race on a unique
+    key (another run committed the same birth act or СНИЛС first): this time the key is there
+    to be seen, and the work takes the path of a key applied before."""
+    for attempt in range(1, APPLY_ATTEMPTS + 1):
+        try:
+            with db.session_scope(settings) as session:
+                return work(session)
+        except IntegrityError:
+            if attempt == APPLY_ATTEMPTS:
+                raise
+            log.warning("%s: lost a race on a unique key, trying again", what)
+    return None
+
+
+def _apply_with_retries(settings: Settings, run_id: str, file_id: int) -> None:
+    def work(session) -> None:
+        row = session.get(ReceivedFile, file_id, with_for_update=True)
+        if row.owner_run_id != run_id or row.state not in ("received", "applying"):
+            return  # applied already (by an earlier try), or taken over meanwhile
+        _apply(session, settings, session.get(Run, run_id), row)
+        row.state = "applied"
+        faults.point("apply.before_commit")
+
+    _retrying(settings, work, f"file {file_id}")
+
+
+def _apply(session, settings: Settings, run: Run, row: ReceivedFile) -> None:
+    content = session.get(FileContent, row.sha256)
+    path = Path(content.archive_path)
     counts: Counter = Counter()
     if row.duplicate_of is not None:
         _copy_as_duplicates(session, row)
+        original = session.get(ReceivedFile, row.duplicate_of)
+        row.feed = original.feed
         row.status = str(FileStatus.DUPLICATE)
         row.codes = ["F005"]
+        counts[str(Outcome.DUPLICATE)] = original.records_seen or 0
     else:
         savepoint = session.begin_nested()
         try:
+            row.feed = intake.detect_feed(path)
             counts = _apply_feed(session, settings, run, row, path)
             savepoint.commit()
         except FileError as error:
             savepoint.rollback()  # nothing of a refused or unreadable file is applied
+            counts = Counter()
             if error.code in REFUSING_CODES:
                 row.status = str(FileStatus.REJECTED)
                 row.codes = [error.code]
@@ -218,8 +439,19 @@ def _process(session, settings: Settings, run: Run, row: ReceivedFile) -> None:
             if row.status == "received":  # a feed may refuse a file whole and say so itself
                 held = counts[str(Outcome.REJECTED)] + counts[str(Outcome.REVIEW)]
                 row.status = str(FileStatus.PARTIALLY_ACCEPTED if held else FileStatus.ACCEPTED)
+    row.records_seen = sum(counts[o] for o in OUTCOMES)
     row.counts = {k: counts[k] for k in ("enrolled", "policies_issued", "updated")}
     row.processed_at = datetime.now(UTC)
+
+
+def _quarantine(
+    settings: Settings, run_id: str, row: ReceivedFile, path: Path, error: FileError
+) -> None:
+    intake.quarantine(settings, run_id, path, row.name, error)
+    row.status = str(FileStatus.QUARANTINED)
+    row.codes = [error.code]
+    row.detail = error.detail
+    log.warning("file %s quarantined: %s", row.id, error.code)
 
 
 def _apply_feed(session, settings: Settings, run: Run, row: ReceivedFile, path: Path) -> Counter:
@@ -280,49 +512,85 @@ def _summary(session, row: ReceivedFile) -> FileSummary:
     return summary
 
 
-def _write_receipt(settings: Settings, file_id: int) -> Path:
+def _receipt_dir(settings: Settings, session, row: ReceivedFile) -> Path:
+    from pipelines import emit_run
+
+    return emit_run.receipt_dir(session, settings, row)
+
+
+def _emit_file(settings: Settings, file_id: int) -> None:
+    """Write the sender's receipt from committed state, then mark the file emitted. Written
+    again after a crash, it is the same file."""
     from pipelines import emit_run
 
     with db.session_scope(settings) as session:
-        row = session.get(ReceivedFile, file_id)
+        row = session.get(ReceivedFile, file_id, with_for_update=True)
+        if row.state != "applied":
+            return
         summary = _summary(session, row)
         counts = {k: getattr(summary, k) for k in ("received", *OUTCOMES)}
-        return emit_run.write_file_receipt(session, settings, row, counts)
+        receipt = emit_run.write_file_receipt(session, settings, row, counts)
+        faults.point("emit.receipt_written")
+        row.receipt_name = receipt.name
+        row.state = "emitted"
 
 
 def finish_run(settings: Settings, run_id: str) -> RunSummary:
     """What is decided once per run — eligibility over the whole ledger — then what goes out:
-    a notice per insurer, the list of policies issued, the analysts' report."""
+    a notice per insurer, the list of policies issued, the analysts' report. The same for each
+    run that died and was taken over by this one, so what it committed reaches its insurers."""
     from pipelines import emit_run
 
-    with db.session_scope(settings) as session:
+    _renew(settings, run_id)
+
+    def decide(session) -> list[str]:
         run = session.get(Run, run_id)
+        recovered = list((run.totals or {}).get("recovered_runs", []))
         end_of_run: Counter = Counter()
-        if _has_feed(session, run_id, "fns_rsv"):
+        if _has_feed(session, [run_id, *recovered], "fns_rsv"):
             from pipelines.enrol.contributions import evaluate_eligibility
 
             end_of_run = evaluate_eligibility(session, settings, run_id, run.as_of)
-        run.totals = {"end_of_run": dict(end_of_run)}
+        run.totals = {**(run.totals or {}), "end_of_run": dict(end_of_run)}
+        faults.point("finish.decided")
+        return recovered
+
+    recovered = _retrying(settings, decide, f"run {run_id}")
+    for dead_id in recovered:
+        with db.session_scope(settings) as session:
+            dead = _sum_run(session, session.get(Run, dead_id))
+            emit_run.write_notices(session, settings, dead_id)
+            emit_run.write_policy_list(session, settings, dead_id)
+            emit_run.write_report(session, settings, dead_id)
+            faults.point("finish.recovered_emitted")
+            run = session.get(Run, dead_id)
+            run.totals = {**(run.totals or {}), **dead.as_json(), "finished_by": run_id}
     with db.session_scope(settings) as session:
         run = session.get(Run, run_id)
-        summary = RunSummary(run_id=run_id, as_of=run.as_of)
-        _totals(session, run, summary)
+        summary = _sum_run(session, run)
+        summary.recovered_runs = recovered
         run.totals = {**run.totals, **summary.as_json()}
         summary.notices = [str(p) for p in emit_run.write_notices(session, settings, run_id)]
         summary.policies_list = str(emit_run.write_policy_list(session, settings, run_id))
         summary.reports = [str(p) for p in emit_run.write_report(session, settings, run_id)]
         run.totals = {**run.totals, **summary.as_json()}
+        faults.point("finish.emitted")
         run.status, run.finished_at = "finished", datetime.now(UTC)
     return summary
 
 
-def _has_feed(session, run_id: str, feed: str) -> bool:
-    query = select(func.count()).where(ReceivedFile.run_id == run_id, ReceivedFile.feed == feed)
+def _has_feed(session, run_ids: list[str], feed: str) -> bool:
+    query = select(func.count()).where(
+        or_(ReceivedFile.run_id.in_(run_ids), ReceivedFile.owner_run_id.in_(run_ids)),
+        ReceivedFile.feed == feed,
+    )
     return session.scalar(query) > 0
 
 
-def _totals(session, run: Run, summary: RunSummary) -> None:
-    files = session.scalars(select(ReceivedFile).where(ReceivedFile.run_id == run.id)).all()
+def _sum_run(session, run: Run) -> RunSummary:
+    """A run's totals over the files it applied, and what it decided at its end."""
+    summary = RunSummary(run_id=run.id, as_of=run.as_of)
+    files = session.scalars(select(ReceivedFile).where(ReceivedFile.owner_run_id == run.id)).all()
     summary.files = len(files)
     for row in files:
         one = _summary(session, row)
@@ -333,14 +601,19 @@ def _totals(session, run: Run, summary: RunSummary) -> None:
     summary.enrolled += end_of_run.get("enrolled", 0)
     summary.policies_issued += end_of_run.get("policies_issued", 0)
     summary.review += end_of_run.get("review", 0)
+    return summary
 
 
 def ingest(
     settings: Settings, paths: list[Path], *, as_of: date | None = None, run_id: str | None = None
 ) -> tuple[list[FileSummary], RunSummary]:
-    """``erzl ingest``: the given files as one run, the same steps the DAGs take."""
+    """``erzl ingest``: the given files as one run, the same steps the DAGs take — after taking
+    over whatever runs that died left unfinished."""
     run_id = start_run(settings, run_id=run_id, as_of=as_of, trigger="cli")
-    file_ids = receive_files(settings, run_id, paths)
+    file_ids = recover(settings, run_id)
+    for file_id in receive_files(settings, run_id, paths):
+        if file_id not in file_ids:
+            file_ids.append(file_id)
     summaries = [process_file(settings, run_id, file_id) for file_id in file_ids]
     return summaries, finish_run(settings, run_id)
 
@@ -360,9 +633,11 @@ def renew(settings: Settings, *, as_of: date, dry_run: bool, run_id: str | None 
 
     run_id = start_run(settings, run_id=run_id, as_of=as_of, trigger="renewal")
     with db.session_scope(settings) as session:
-        counts = renew_foreign_policies(session, settings, run_id, as_of, dry_run=dry_run)
         run = session.get(Run, run_id)
-        run.totals = {"renewal": dict(counts), "dry_run": dry_run}
+        if (run.totals or {}).get("renewal") is None:  # a retried task renews nothing twice
+            counts = renew_foreign_policies(session, settings, run_id, as_of, dry_run=dry_run)
+            run.totals = {"renewal": dict(counts), "dry_run": dry_run}
+        counts = Counter(run.totals["renewal"])
     with db.session_scope(settings) as session:
         notices = [] if dry_run else emit_run.write_notices(session, settings, run_id)
         reports = emit_run.write_report(session, settings, run_id)

@@ -2,6 +2,8 @@
 
 A DAG task passes only ids, dates and paths between these functions (never DataFrames), so the
 DAGs run under any executor, and each function can be called from a test or the command line.
+Each fails only with :class:`pipelines.errors.PipelineFailure`, whose text holds no personal
+value, so nothing of the input reaches the Airflow task log.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from pipelines import config, intake, run
 from pipelines.emit import safe_name
+from pipelines.errors import boundary
 
 DEFAULT_TIMEZONE = "Europe/Moscow"
 
@@ -32,29 +35,41 @@ def run_key(dag_id: str, airflow_run_id: str) -> str:
     return safe_name(f"{dag_id}__{airflow_run_id}")[:120]
 
 
+@boundary
 def claim(feed: str, dag_id: str, airflow_run_id: str, as_of: date) -> dict:
-    """Claim the feed's inbox, archive and journal what was claimed. Returns ids, not data."""
+    """Take over what runs that died left of this feed, claim the feed's inbox, archive and
+    journal what was claimed. Returns ids, not data; opens no run when there is nothing to do."""
     settings = config.load()
     run_id = run_key(dag_id, airflow_run_id)
+    run.ensure_schema(settings)
     claimed = intake.claim_inbox(settings, feed, run_id)
-    if claimed:
-        run.start_run(settings, run_id=run_id, as_of=as_of, trigger="airflow")
-        run.receive_files(settings, run_id, claimed, remove_after=True)
-    # all of the run's files, also those an earlier try of this task journalled before failing
-    file_ids = run.files_of_run(settings, run_id) if claimed or _run_exists(run_id) else []
+    if not (
+        claimed
+        or _run_exists(settings, run_id)
+        or run.has_unfinished_work(settings, run_id, feed=feed)
+    ):
+        return {"run_id": run_id, "file_ids": [], "as_of": as_of.isoformat()}
+    run.start_run(settings, run_id=run_id, as_of=as_of, trigger="airflow")
+    file_ids = run.recover(settings, run_id, feed=feed)
+    for file_id in run.receive_files(settings, run_id, claimed, remove_after=True):
+        if file_id not in file_ids:
+            file_ids.append(file_id)
+    # and the files an earlier try of this task journalled before failing
+    for file_id in run.files_of_run(settings, run_id):
+        if file_id not in file_ids:
+            file_ids.append(file_id)
     return {"run_id": run_id, "file_ids": file_ids, "as_of": as_of.isoformat()}
 
 
-def _run_exists(run_id: str) -> bool:
+def _run_exists(settings: config.Settings, run_id: str) -> bool:
     from pipelines.register import db
     from pipelines.register.models import Run
 
-    settings = config.load()
-    run.ensure_schema(settings)
     with db.session_scope(settings) as session:
         return session.get(Run, run_id) is not None
 
 
+@boundary
 def process(claimed: dict) -> list[dict]:
     """Process the claimed files in order; each file is its own transaction."""
     settings = config.load()
@@ -64,6 +79,7 @@ def process(claimed: dict) -> list[dict]:
     ]
 
 
+@boundary
 def finish(claimed: dict) -> dict:
     """End-of-run decisions and outputs: notices, the list of policies, the analysts' report."""
     settings = config.load()

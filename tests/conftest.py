@@ -81,6 +81,8 @@ def erzl_env(tmp_path, database_url, monkeypatch) -> dict[str, str]:
         "ERZL_DATABASE_URL": database_url,
         "ERZL_FUND_REGION": "45",
         "ERZL_INSURERS": str(insurers),
+        # files the tests drop are complete when written: no settle interval to wait out
+        "ERZL_SETTLE_SECONDS": "0",
     }
     for key in [k for k in os.environ if k.startswith("ERZL_") and k not in env]:
         if not key.startswith("ERZL_TEST") and key != "ERZL_SHARED_REFERENCE":

@@ -8,12 +8,15 @@ atomically, so a rerun replaces its own output whole and a crash leaves no half-
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import re
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from lxml import etree
+
+from pipelines import faults
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -27,13 +30,38 @@ def safe_name(value: str) -> str:
     return cleaned
 
 
-def write_atomic(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same directory."""
+# A file name is at most 255 bytes on the file systems a fund uses; names we derive from a
+# sender's name stay well below, with room for a prefix (PR_) and a temporary suffix.
+NAME_MAX_BYTES = 180
+
+
+def bounded_name(name: str, max_bytes: int = NAME_MAX_BYTES) -> str:
+    """``name`` itself when it fits in ``max_bytes`` of UTF-8, else a recognisable prefix, ``~``,
+    ten hex digits of the name's SHA-256 and the original extension: distinct names stay
+    distinct, and the whole name is kept inside the receipt."""
+    if len(name.encode("utf-8")) <= max_bytes:
+        return name
+    suffix = PurePath(name).suffix
+    if len(suffix.encode("utf-8")) > 16:
+        suffix = ""
+    tag = "~" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:10] + suffix
+    stem = name[: len(name) - len(suffix)] if suffix else name
+    budget = max_bytes - len(tag.encode("utf-8"))
+    kept = stem.encode("utf-8")[:budget].decode("utf-8", errors="ignore")
+    return kept + tag
+
+
+def write_atomic(path: Path, data: bytes, *, kind: str = "file") -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same directory.
+
+    ``kind`` names the fault point ``write.<kind>``, passed between writing and renaming.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".erzl-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        faults.point(f"write.{kind}")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -44,7 +44,7 @@ class Receipt:
 
     file_name: str
     feed: str  # one of FEEDS
-    sha256: str
+    sha256: str | None  # None: the file was refused before it was hashed (too large)
     received_at: datetime
     processed_on: date
     status: str  # FileStatus value

@@ -80,4 +80,6 @@ def notice_xml(notice: InsurerNotice) -> etree._Element:
 def write_notice(notice: InsurerNotice, out_dir: Path) -> Path:
     """Write ``out_dir/NOTICE_<insurer code>_<run id>.xml``, valid under ``schemas/notice``."""
     data = xml_bytes(notice_xml(notice), SCHEMA)
-    return write_atomic(Path(out_dir) / notice_name(notice.insurer_code, notice.run_id), data)
+    return write_atomic(
+        Path(out_dir) / notice_name(notice.insurer_code, notice.run_id), data, kind="notice"
+    )

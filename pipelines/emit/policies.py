@@ -40,4 +40,6 @@ def policy_line(policy: IssuedPolicy) -> dict[str, str | None]:
 def write_policies(policies: Iterable[IssuedPolicy], out_dir: Path, run_id: str) -> Path:
     """Write ``out_dir/policies_<run id>.jsonl``; a run that issued nothing gets an empty file."""
     lines = [json.dumps(policy_line(p), ensure_ascii=False) + "\n" for p in policies]
-    return write_atomic(Path(out_dir) / policies_name(run_id), "".join(lines).encode("utf-8"))
+    return write_atomic(
+        Path(out_dir) / policies_name(run_id), "".join(lines).encode("utf-8"), kind="policies"
+    )

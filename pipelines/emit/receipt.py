@@ -11,7 +11,7 @@ from pathlib import Path, PurePath
 from lxml import etree
 
 from pipelines.codes import FileStatus, Outcome, reason
-from pipelines.emit import write_atomic, xml_bytes
+from pipelines.emit import bounded_name, write_atomic, xml_bytes
 from pipelines.emit.model import OUTCOME_KEYS, Receipt, check_counts
 
 SCHEMA = "receipt/receipt-1.0.xsd"
@@ -32,7 +32,7 @@ def receipt_name(file_name: str, status: str) -> str:
     if not name.lower().endswith(".xml"):
         name += ".xml"
     prefix = "PR_" if FileStatus(status) in _CLEAN else "ER_"
-    return prefix + name
+    return prefix + bounded_name(name)
 
 
 def _q(tag: str) -> str:
@@ -56,12 +56,13 @@ def receipt_xml(receipt: Receipt) -> etree._Element:
     file_attrs = {
         "name": PurePath(receipt.file_name).name,
         "feed": receipt.feed,
-        "sha256": receipt.sha256.lower(),
         "received": receipt.received_at.isoformat(),
         "processed": receipt.processed_on.isoformat(),
         "status": FileStatus(receipt.status).value,
         "run": receipt.run_id,
     }
+    if receipt.sha256:
+        file_attrs["sha256"] = receipt.sha256.lower()
     if receipt.duplicate_of:
         file_attrs["duplicateOf"] = receipt.duplicate_of
     etree.SubElement(root, _q("File"), file_attrs)
@@ -106,4 +107,6 @@ def receipt_xml(receipt: Receipt) -> etree._Element:
 def write_receipt(receipt: Receipt, out_dir: Path) -> Path:
     """Write the receipt as ``out_dir/<receipt_name>``, valid under ``schemas/receipt``."""
     data = xml_bytes(receipt_xml(receipt), SCHEMA)
-    return write_atomic(Path(out_dir) / receipt_name(receipt.file_name, receipt.status), data)
+    return write_atomic(
+        Path(out_dir) / receipt_name(receipt.file_name, receipt.status), data, kind="receipt"
+    )

@@ -239,6 +239,6 @@ def write_run_report(report: RunReport, out_dir: Path) -> list[Path]:
     out = Path(out_dir)
     text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     return [
-        write_atomic(out / json_name, text.encode("utf-8")),
-        write_atomic(out / html_name, report_html(data).encode("utf-8")),
+        write_atomic(out / json_name, text.encode("utf-8"), kind="report"),
+        write_atomic(out / html_name, report_html(data).encode("utf-8"), kind="report"),
     ]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from pipelines import link
+from pipelines import faults, link
 from pipelines.codes import Outcome, decide
 from pipelines.config import Settings
 from pipelines.enrol.register_ops import (
@@ -76,6 +76,9 @@ def apply_births(
         session.add(row)
         session.flush()
         prov = Provenance(run_id, file_id, row.id)
+        faults.point("apply.record")
+        if row.outcome == Outcome.ACCEPTED and key is None:
+            key = _claim_act(session, record, row)
         if row.outcome == Outcome.NOT_APPLICABLE and key is not None and key.person_id:
             # a later version withdraws an act whose child is enrolled: never revoke silently
             row.codes, row.outcome = [*codes, "Z013"], str(Outcome.REVIEW)
@@ -83,8 +86,29 @@ def apply_births(
             _accept(session, settings, as_of, record, key, row, prov, insurers, counts)
         if row.outcome in (Outcome.ACCEPTED, Outcome.NOT_APPLICABLE):
             _remember_version(session, record, row, key)
+        elif key is not None and key.person_id is None and key.record_id is None:
+            session.delete(key)  # claimed above for a record that did not go through after all
+            session.flush()
         counts[str(row.outcome)] += 1
     return counts
+
+
+def _claim_act(session: Session, record: BirthRecord, row: ReceivedRecord) -> PersonKey | None:
+    """Insert the act's key before anyone is enrolled from it: the database lets one run win.
+
+    A run that loses — another committed the act meanwhile — sees the winner's key once that
+    commits, and takes the path of an act applied before (a later version updates the same
+    person; the same or an earlier one is a duplicate, Z005). Returns the key to go on with:
+    this record's fresh claim (no person yet), or the winner's.
+    """
+    values = {"kind": KEY_KIND, "value": record.act_number, "person_id": None, "version": None}
+    if insert_ignore(session, PersonKey.__table__, values):
+        return session.get(PersonKey, (KEY_KIND, record.act_number))
+    key = session.get(PersonKey, (KEY_KIND, record.act_number), populate_existing=True)
+    if version_order(record.version) <= version_order(key.version):
+        row.codes = [*row.codes, "Z005"]
+        row.outcome = str(decide(row.codes))
+    return key
 
 
 def _remember_version(

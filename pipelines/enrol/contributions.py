@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import case, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from pipelines import faults
 from pipelines.codes import Outcome, decide
 from pipelines.config import Settings
 from pipelines.enrol.register_ops import (
@@ -110,6 +111,7 @@ def apply_rsv(
     # in two blocks of one file has both blocks' months, not only the last one's
     cleared: set[str] = set() if applied is not None else None
     for person in iter_persons(path):
+        faults.point("apply.record")
         codes = list(codes_by_seq.get(person.seq, ()))
         snils = snils_normalize(person.snils) if person.snils else None
         accepted = decide(codes) == Outcome.ACCEPTED

@@ -6,11 +6,13 @@ raw input is kept, immutably, whatever later stages make of it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import shutil
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,11 +20,12 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pipelines import faults
 from pipelines.config import Settings
-from pipelines.emit import safe_name
+from pipelines.emit import bounded_name, safe_name, write_atomic
 from pipelines.parse.xmlsafe import FileError, refuse_doctype
 from pipelines.register.db import insert_ignore
-from pipelines.register.models import FileContent, ReceivedFile
+from pipelines.register.models import FileContent, ReceivedFile, Run
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +76,14 @@ def detect_feed(path: Path) -> str:
     raise FileError("F004", "root element is of no known feed")
 
 
-def _waiting(folder: Path) -> list[Path]:
-    """Complete files in a folder, oldest first; a file that vanishes meanwhile is skipped."""
+def _waiting(folder: Path, settle_seconds: float = 0.0) -> list[Path]:
+    """Complete files in a folder, oldest first; a file that vanishes meanwhile is skipped.
+
+    A file modified less than ``settle_seconds`` ago may still be being written: it is left for
+    the next run (a sender should write under a temporary suffix and rename; not all do).
+    """
     found = []
+    settled_before = time.time_ns() - int(settle_seconds * 1e9)
     with os.scandir(folder) as entries:
         for entry in entries:
             if entry.name.startswith(".") or Path(entry.name).suffix in _IGNORED_SUFFIXES:
@@ -83,37 +91,88 @@ def _waiting(folder: Path) -> list[Path]:
             try:
                 if not entry.is_file(follow_symlinks=False):
                     continue
-                found.append((entry.stat(follow_symlinks=False).st_mtime_ns, entry.name))
+                stat = entry.stat(follow_symlinks=False)
             except FileNotFoundError:
                 continue  # another run took it between the listing and the look
+            if max(stat.st_mtime_ns, stat.st_ctime_ns) > settled_before:
+                log.info("a file in %s is still changing: left for the next run", folder.name)
+                continue
+            found.append((stat.st_mtime_ns, entry.name))
     return [folder / name for _, name in sorted(found)]
 
 
 def claim_inbox(settings: Settings, feed: str, run_id: str) -> list[Path]:
-    """Move every file waiting in the feed's inbox into this run's work folder.
+    """Move every settled file waiting in the feed's inbox into this run's work folder.
 
     ``os.rename`` within one file system is atomic: when two runs race for a file, exactly one
-    rename succeeds and the other sees it gone. Files still being written should be dropped
-    under a temporary suffix (``.part``, ``.tmp``) and renamed when complete. Files already in
-    the run's work folder — moved by an earlier try of the same run that failed before
-    journalling them — are claimed again, so a retry never strands them.
+    rename succeeds and the other sees it gone. Files already in the run's work folder — moved by
+    an earlier try of the same run that failed before journalling them — are claimed again, so a
+    retry never strands them; a dead run's folder is taken over by :func:`take_over_stranded`.
     """
     inbox = settings.feed_inbox(feed)
     inbox.mkdir(parents=True, exist_ok=True)
     target = settings.work / safe_name(run_id)
     claimed = _waiting(target) if target.is_dir() else []
-    for path in _waiting(inbox):
+    for path in _waiting(inbox, settings.settle_seconds):
         target.mkdir(parents=True, exist_ok=True)
-        destination = target / path.name
-        if destination.exists():  # the same name twice in one run: keep both
-            destination = target / f"{path.stem}.{time.time_ns()}{path.suffix}"
+        destination = _free_name(target, path.name)
         try:
             os.rename(path, destination)
         except FileNotFoundError:
             continue  # another run claimed it first
+        faults.point("inbox.claimed")
         claimed.append(destination)
     log.info("claimed %d file(s) from the %s inbox", len(claimed), feed)
     return claimed
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    """``folder/name``, or a distinct name beside it when that is taken (one name twice)."""
+    destination = folder / name
+    if destination.exists():
+        stem, suffix = os.path.splitext(name)
+        destination = folder / bounded_name(f"{stem}.{time.time_ns()}{suffix}")
+    return destination
+
+
+def take_over_stranded(session: Session, settings: Settings, run_id: str, is_live) -> list[Path]:
+    """Files a dead run claimed into ``work/<run>/`` and did not journal, moved into this run's
+    work folder; those it did journal are deleted (the archive and the journal hold them).
+
+    ``is_live(run_id) -> bool`` says whether the run a folder belongs to is still working.
+    """
+    if not settings.work.is_dir():
+        return []
+    mine = safe_name(run_id)
+    moved = []
+    for folder in sorted(p for p in settings.work.iterdir() if p.is_dir() and p.name != mine):
+        if is_live(folder.name):
+            continue
+        for path in _waiting(folder):
+            digest = sha256_of(path)
+            journalled = session.scalar(
+                select(ReceivedFile.id).where(
+                    ReceivedFile.run_id == folder.name,
+                    ReceivedFile.sha256 == digest,
+                    ReceivedFile.name == path.name,
+                )
+            )
+            if journalled is not None:
+                path.unlink(missing_ok=True)
+                continue
+            target = settings.work / mine
+            target.mkdir(parents=True, exist_ok=True)
+            destination = _free_name(target, path.name)
+            try:
+                os.rename(path, destination)
+            except FileNotFoundError:
+                continue  # another recovering run took it
+            moved.append(destination)
+        with contextlib.suppress(OSError):  # not empty: another run is recovering it too
+            folder.rmdir()
+    if moved:
+        log.warning("took over %d file(s) stranded by a run that died", len(moved))
+    return moved
 
 
 def archive(settings: Settings, path: Path, sha256: str) -> Path:
@@ -128,23 +187,41 @@ def archive(settings: Settings, path: Path, sha256: str) -> Path:
     return destination
 
 
-def receive(session: Session, settings: Settings, run_id: str, path: Path) -> ReceivedFile:
-    """Journal one received file: archive it, and mark it a duplicate if its bytes are known."""
+@dataclass(frozen=True)
+class Received:
+    """What intake made of one path: the journalled file, and whether it was journalled before
+    (the same bytes, still in flight or left by a run that died: this run adopts it)."""
+
+    file_id: int
+    adopted: bool
+
+
+def receive(
+    session: Session, settings: Settings, run_id: str, path: Path, *, claimed: bool = False
+) -> Received:
+    """Journal one received file: archive it, and recognise bytes that were received before.
+
+    The size is checked before anything is read: a file over ERZL_MAX_FILE_MB is journalled
+    unhashed and refused (F007) without a copy. Bytes known from a file that was fully handled
+    (emitted, in a run that finished) make this file a duplicate of it; bytes of a file still in
+    flight, or left by a run that died, are that file: no second row, this run adopts it.
+    """
+    size = path.stat().st_size
+    if size > settings.max_file_bytes:
+        return Received(_refuse_oversized(session, settings, run_id, path, size), False)
     digest = sha256_of(path)
     archived = archive(settings, path, digest)
+    faults.point("intake.archived")
     first = insert_ignore(
         session,
         FileContent.__table__,
-        {"sha256": digest, "size": path.stat().st_size, "archive_path": str(archived)},
+        {"sha256": digest, "size": size, "archive_path": str(archived), "hashed": True},
     )
-    row = ReceivedFile(
-        run_id=run_id,
-        name=path.name,
-        sha256=digest,
-        received_at=datetime.now(UTC),
-        status="received",
-        codes=[],
-    )
+    if not first:
+        original = session.get(ReceivedFile, session.get(FileContent, digest).first_file_id)
+        if _is_a_retry_of(session, original, run_id, path.name, claimed):
+            return Received(original.id, True)
+    row = _journal_row(run_id, path.name, digest, size)
     session.add(row)
     session.flush()
     content = session.get(FileContent, digest)
@@ -152,22 +229,84 @@ def receive(session: Session, settings: Settings, run_id: str, path: Path) -> Re
         content.first_file_id = row.id
     else:
         row.duplicate_of = content.first_file_id
-    return row
+    return Received(row.id, False)
+
+
+def _is_a_retry_of(
+    session: Session, original: ReceivedFile, run_id: str, name: str, claimed: bool
+) -> bool:
+    """Whether bytes received before are that same file again, not a second copy of it.
+
+    A file this run claimed into its work folder and journalled under this name is the same
+    file (a retried step that died before removing it). A run that died before
+    finishing the original never answered its sender: the bytes again are the retry, and this
+    run finishes the original. Otherwise — the original done, or in flight in another live
+    run, or another name in this run — they are a second copy: a duplicate, decided once the
+    original is applied.
+    """
+    from pipelines.run import run_is_live
+
+    if original.run_id == run_id:
+        return claimed and original.name == name
+    journalled_by = session.get(Run, original.run_id)
+    if original.state == "emitted" and journalled_by.status == "finished":
+        return False
+    holder = session.get(Run, original.owner_run_id or original.run_id)
+    return not run_is_live(holder)
+
+
+def _journal_row(run_id: str, name: str, digest: str, size: int) -> ReceivedFile:
+    return ReceivedFile(
+        run_id=run_id,
+        name=name,
+        sha256=digest,
+        received_at=datetime.now(UTC),
+        status="received",
+        state="received",
+        codes=[],
+    )
+
+
+def _refuse_oversized(
+    session: Session, settings: Settings, run_id: str, path: Path, size: int
+) -> int:
+    """Journal a file too large to take, unhashed: its content key says so, nothing is copied."""
+    key = hashlib.sha256(f"unhashed|{run_id}|{path.name}|{size}".encode()).hexdigest()
+    insert_ignore(
+        session,
+        FileContent.__table__,
+        {"sha256": key, "size": size, "archive_path": "", "hashed": False},
+    )
+    row = _journal_row(run_id, path.name, key, size)
+    row.state, row.status = "applied", "quarantined"
+    row.codes, row.records_seen = ["F007"], 0
+    row.detail = f"file is larger than ERZL_MAX_FILE_MB ({settings.max_file_bytes} bytes)"
+    row.owner_run_id, row.processed_at = run_id, datetime.now(UTC)
+    session.add(row)
+    session.flush()
+    write_reason(settings, run_id, path.name, FileError("F007", row.detail))
+    log.warning("file %s refused unread: larger than the size limit", row.id)
+    return row.id
 
 
 def quarantine(settings: Settings, run_id: str, path: Path, name: str, error: FileError) -> Path:
-    """Keep an unreadable file aside, under the name it came with, beside its reason."""
-    folder = settings.quarantine / safe_name(run_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    kept = folder / safe_file_name(name)
+    """Keep an unreadable file aside, under a bounded form of its name, beside its reason."""
+    kept = quarantine_path(settings, run_id, name)
+    kept.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(path, kept)
     kept.chmod(0o644)
-    (folder / f"{kept.name}.reason.txt").write_text(f"{error.code}\n{error.detail}\n", "utf-8")
+    write_reason(settings, run_id, name, error)
     return kept
 
 
-def first_of(session: Session, file_id: int) -> ReceivedFile | None:
-    return session.scalar(select(ReceivedFile).where(ReceivedFile.id == file_id))
+def quarantine_path(settings: Settings, run_id: str, name: str) -> Path:
+    return settings.quarantine / safe_name(run_id) / bounded_name(safe_file_name(name))
+
+
+def write_reason(settings: Settings, run_id: str, name: str, error: FileError) -> Path:
+    kept = quarantine_path(settings, run_id, name)
+    text = f"{error.code}\n{error.detail}\n{name}\n"
+    return write_atomic(kept.with_name(kept.name + ".reason.txt"), text.encode("utf-8"))
 
 
 def safe_file_name(name: str) -> str:

@@ -257,6 +257,7 @@ def validate_structure(path: Path) -> None:
     _check_supported(_read_prologue(path))
     found = _validate_pass(path, line_mode_from=None)
     if found is None:
+        xmlsafe.ensure_well_formed(path)  # the schema pass lets fatal errors through
         return
     for _elem in xmlsafe.iter_elements(path, {_PERSON}):
         pass  # F001 for a file that is broken after its first violation

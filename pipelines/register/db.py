@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
+from pipelines import faults
 from pipelines.config import Settings
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
@@ -18,8 +21,9 @@ MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
 @functools.cache
 def _engine(url: str) -> Engine:
+    # hide_parameters: an error's text never carries the values of the statement (names, СНИЛС)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 60})
+        engine = create_engine(url, connect_args={"timeout": 60}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -38,12 +42,55 @@ def _engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
+
+    @event.listens_for(engine, "connect")
+    def _name_connection(dbapi_connection, _record) -> None:
+        # each process' connections carry its pid, so an operator (or the pgterm fault) can
+        # find them in pg_stat_activity
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET application_name = 'erzl-{os.getpid()}'")
+        dbapi_connection.commit()
+
+    return engine
+
+
+def reset_after_fork() -> None:
+    """In a forked child: forget the parent's pooled connections without closing them."""
+    for url in list(_known_urls):
+        _engine(url).dispose(close=False)
+    _engine.cache_clear()
+    _known_urls.clear()
+
+
+_known_urls: set[str] = set()
+
+
+def _terminate_own_connections() -> None:
+    """The ``pgterm`` fault: end this process' PostgreSQL sessions from a second connection."""
+    pid = os.getpid()
+    for url in list(_known_urls):
+        if not url.startswith("postgresql"):
+            continue
+        other = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        with other.connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE application_name = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": f"erzl-{pid}"},
+            )
+        other.dispose()
+
+
+faults.register("pgterm", _terminate_own_connections)
 
 
 def engine(settings: Settings) -> Engine:
     if settings.database_url.startswith("sqlite"):
         settings.home.mkdir(parents=True, exist_ok=True)
+    _known_urls.add(settings.database_url)
     return _engine(settings.database_url)
 
 

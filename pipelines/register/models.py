@@ -51,8 +51,11 @@ class Run(Base):
     as_of: Mapped[date] = mapped_column(Date)  # the processing date
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    status: Mapped[str] = mapped_column(String(20), default="running")
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running|finished|failed
     totals: Mapped[dict | None] = mapped_column(JSON)
+    # the process that holds the run (host:pid:start) and until when its claim holds unrenewed
+    owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class FileContent(Base):
@@ -64,9 +67,18 @@ class FileContent(Base):
     size: Mapped[int] = mapped_column(Integer)
     archive_path: Mapped[str] = mapped_column(String(500))
     first_file_id: Mapped[int | None] = mapped_column(Integer)
+    hashed: Mapped[bool] = mapped_column(Boolean, default=True)  # False: refused before hashing
 
 
 class ReceivedFile(Base):
+    """One received file, a unit of work with a durable ``state``:
+
+    received ─claim─► applying ─commit─► applied ─receipt─► emitted
+
+    ``status`` is what happened to it (accepted, rejected, …); ``owner_run_id`` is the run that
+    holds it (or last held it), which another run may take over once that run is dead.
+    """
+
     __tablename__ = "received_files"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"))
@@ -83,6 +95,9 @@ class ReceivedFile(Base):
     counts: Mapped[dict | None] = mapped_column(JSON)
     receipt_name: Mapped[str | None] = mapped_column(String(300))
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(20), default="received", index=True)
+    owner_run_id: Mapped[str | None] = mapped_column(String(120))
+    records_seen: Mapped[int | None] = mapped_column(Integer)  # records the file holds
 
 
 class ReceivedRecord(Base):

@@ -24,7 +24,7 @@ RUNS = ("zags_births_ingest__run_a", "zags_births_ingest__run_b")
 @pytest.fixture
 def race_settings(tmp_path) -> config.Settings:
     # claiming touches only the file system: no register database is needed
-    return config.load({"ERZL_HOME": str(tmp_path / "home")})
+    return config.load({"ERZL_HOME": str(tmp_path / "home"), "ERZL_SETTLE_SECONDS": "0"})
 
 
 def _fill_inbox(settings: config.Settings) -> set[str]:
@@ -80,6 +80,7 @@ def test_a_retried_claim_finds_the_files_it_already_moved(settings, monkeypatch)
     from datetime import date
 
     from pipelines import run, tasks
+    from pipelines.errors import PipelineFailure
 
     inbox = settings.feed_inbox(FEED)
     inbox.mkdir(parents=True)
@@ -90,7 +91,7 @@ def test_a_retried_claim_finds_the_files_it_already_moved(settings, monkeypatch)
 
     with monkeypatch.context() as patch:
         patch.setattr(run, "start_run", register_down)
-        with pytest.raises(ConnectionError):
+        with pytest.raises(PipelineFailure, match="E100 internal error: ConnectionError"):
             tasks.claim(FEED, "zags_births_ingest", "manual__retry", date(2026, 3, 2))
 
     retried = tasks.claim(FEED, "zags_births_ingest", "manual__retry", date(2026, 3, 2))

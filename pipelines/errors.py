@@ -1,0 +1,85 @@
+"""The exception boundary: a failure becomes one line with a stable code, never values.
+
+A database error's text can carry the values of the row it was about (PostgreSQL's ``DETAIL:
+Key (snils)=(…) already exists``), a parser's the bytes it choked on. Nothing of that leaves the
+process: the command line and every DAG task end a failure through :func:`describe`, which says
+what kind of failure it was and where (the file id), from the exception's type and codes alone.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import errno
+import functools
+import logging
+import traceback
+from collections.abc import Callable
+from typing import TypeVar
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# the received file being worked on, for the one line that says where a failure happened
+current_file: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "erzl_current_file", default=None
+)
+
+
+class PipelineFailure(RuntimeError):
+    """A failure already described without personal data: safe to log, print and re-raise."""
+
+    def __init__(self, line: str) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+def describe(exc: BaseException) -> str:
+    """``E<code> <what happened>[ (file <id>)]`` from the exception's type and codes only."""
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+    from pipelines.parse.xmlsafe import FileError
+
+    if isinstance(exc, PipelineFailure):
+        return exc.line
+    if isinstance(exc, FileError):  # its detail is written value-free where it is raised
+        line = f"{exc.code} {exc.detail}"
+    elif isinstance(exc, DBAPIError):
+        kind = type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__
+        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        if exc.connection_invalidated or sqlstate in ("57P01", "57P02", "57P03", "08006"):
+            line = f"E102 the database connection was lost ({kind})"
+        else:
+            line = f"E101 database error: {kind}" + (f", SQLSTATE {sqlstate}" if sqlstate else "")
+    elif isinstance(exc, SQLAlchemyError):
+        line = f"E101 database error: {type(exc).__name__}"
+    elif isinstance(exc, OSError) and exc.errno is not None:
+        name = errno.errorcode.get(exc.errno, str(exc.errno))
+        line = f"E103 file system error: {exc.strerror or name} ({name})"
+    else:
+        line = f"E100 internal error: {type(exc).__name__}"
+    file_id = current_file.get()
+    return f"{line} (file {file_id})" if file_id is not None else line
+
+
+def frames(exc: BaseException) -> str:
+    """Where the failure happened — files, lines, functions — without any exception's text."""
+    return "".join(traceback.format_tb(exc.__traceback__))
+
+
+def boundary(fn: Callable[..., T]) -> Callable[..., T]:
+    """Let ``fn`` fail only with a :class:`PipelineFailure` whose text holds no values; the
+    original exception is not chained, so no traceback printer can show its message."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs) -> T:
+        try:
+            return fn(*args, **kwargs)
+        except PipelineFailure:
+            raise
+        except Exception as exc:
+            line = describe(exc)
+            log.error("%s failed: %s", fn.__name__, line)
+            raise PipelineFailure(line) from None
+
+    return wrapper
