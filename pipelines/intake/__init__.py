@@ -218,9 +218,13 @@ def receive(
         {"sha256": digest, "size": size, "archive_path": str(archived), "hashed": True},
     )
     if not first:
-        original = session.get(ReceivedFile, session.get(FileContent, digest).first_file_id)
-        if _is_a_retry_of(session, original, run_id, path.name, claimed):
-            return Received(original.id, True)
+        same = session.scalars(
+            select(ReceivedFile)
+            .where(ReceivedFile.sha256 == digest, ReceivedFile.name == path.name)
+            .order_by(ReceivedFile.id.desc())
+        ).first()
+        if same is not None and _is_a_retry_of(session, same, run_id, claimed):
+            return Received(same.id, True)
     row = _journal_row(run_id, path.name, digest, size)
     session.add(row)
     session.flush()
@@ -232,27 +236,23 @@ def receive(
     return Received(row.id, False)
 
 
-def _is_a_retry_of(
-    session: Session, original: ReceivedFile, run_id: str, name: str, claimed: bool
-) -> bool:
-    """Whether bytes received before are that same file again, not a second copy of it.
+def _is_a_retry_of(session: Session, earlier: ReceivedFile, run_id: str, claimed: bool) -> bool:
+    """Whether bytes received before under this name are that same file again, not a copy.
 
-    A file this run claimed into its work folder and journalled under this name is the same
-    file (a retried step that died before removing it). A run that died before
-    finishing the original never answered its sender: the bytes again are the retry, and this
-    run finishes the original. Otherwise — the original done, or in flight in another live
-    run, or another name in this run — they are a second copy: a duplicate, decided once the
-    original is applied.
+    A file this run claimed into its work folder and journalled is it (a retried step that died
+    before removing it). A run that died before finishing the file never answered its sender:
+    the bytes again are the retry, and this run finishes that file. Otherwise — the file done,
+    or in flight in another live run, or given twice to this run — they are a second copy: a
+    duplicate, decided once the original is applied.
     """
     from pipelines.run import run_is_live
 
-    if original.run_id == run_id:
-        return claimed and original.name == name
-    journalled_by = session.get(Run, original.run_id)
-    if original.state == "emitted" and journalled_by.status == "finished":
+    if earlier.run_id == run_id:
+        return claimed
+    journalled_by = session.get(Run, earlier.run_id)
+    if earlier.state == "emitted" and journalled_by.status == "finished":
         return False
-    holder = session.get(Run, original.owner_run_id or original.run_id)
-    return not run_is_live(holder)
+    return not run_is_live(session.get(Run, earlier.owner_run_id or earlier.run_id))
 
 
 def _journal_row(run_id: str, name: str, digest: str, size: int) -> ReceivedFile:
