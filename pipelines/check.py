@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from pipelines.codes import Outcome
 from pipelines.config import Settings
-from pipelines.identifiers import enp_is_valid
+from pipelines.identifiers import enp_is_valid, snils_normalize
 from pipelines.register.models import (
     FileContent,
     InsurerAssignment,
@@ -153,14 +153,16 @@ def _enp_unique(session: Session, _settings) -> Iterator[Violation]:
 
 
 def _snils_unique(session: Session, _settings) -> Iterator[Violation]:
-    groups = session.execute(
-        select(func.min(Person.id), func.count())
-        .where(Person.snils.is_not(None))
-        .group_by(Person.snils)
-        .having(func.count() > 1)
-    )
-    for first, n in groups:
-        yield _v("I06", f"person {first} and {n - 1} other(s) share one СНИЛС")
+    # by the digits, not the spelling: "112-233-445 95" and "11223344595" are one СНИЛС, which
+    # the column's unique constraint alone would not see
+    holders: dict[str, list[int]] = {}
+    for person_id, snils in session.execute(
+        select(Person.id, Person.snils).where(Person.snils.is_not(None))
+    ):
+        holders.setdefault(snils_normalize(snils) or snils, []).append(person_id)
+    for ids in holders.values():
+        if len(ids) > 1:
+            yield _v("I06", "persons " + ", ".join(map(str, sorted(ids))) + " share one СНИЛС")
 
 
 def _act_unique(session: Session, _settings) -> Iterator[Violation]:

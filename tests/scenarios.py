@@ -1,0 +1,101 @@
+"""Small, fixed scenarios of each feed, shared by the fault-injection, race and check tests."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from pipelines import cli
+from pipelines.demo import rsv_gen, zags_gen
+from pipelines.identifiers import enp_compose
+
+AS_OF = date(2026, 3, 2)
+
+
+def erzl(*argv: str) -> Callable[[], int]:
+    """``erzl ARGV`` as a function, to run in-process or in a forked child."""
+    return lambda: cli.main(list(argv))
+
+
+@dataclasses.dataclass
+class Scenario:
+    """Files to ingest as one run, and what to load into the register first."""
+
+    feed: str
+    files: list[Path]
+    register_csv: Path | None = None
+    env: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def ingest(self) -> Callable[[], int]:
+        return erzl("ingest", "--as-of", AS_OF.isoformat(), *map(str, self.files))
+
+
+def births_scenario(folder: Path) -> Scenario:
+    """Two birth files and a re-sent copy: enrolments with the mother's insurer and by share,
+    a stillbirth, a held record, a later version of an act of the first file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    specs = zags_gen.random_birth_specs(
+        random.Random(11), 6, act_date=AS_OF - timedelta(days=1), stillborn_rate=0,
+        partial_date_rate=0, no_mother_rate=0, bad_mother_snils_rate=0, twins_rate=0,
+    )  # fmt: skip
+    specs = [dataclasses.replace(s, snils=None) for s in specs]
+    specs[1] = dataclasses.replace(specs[1], stillborn=True)
+    specs[2] = dataclasses.replace(specs[2], status_code="9999")  # held for review
+    first = zags_gen.write_rogdinf(folder / "ROGDINF_first.xml", specs[:4], request_id="r-1")
+    corrected = dataclasses.replace(specs[0], version="2", first_name="Святослав")
+    second = zags_gen.write_rogdinf(
+        folder / "ROGDINF_second.xml", [corrected, specs[4], specs[5]], request_id="r-2"
+    )
+    copy = folder / "ROGDINF_first_resent.xml"
+    copy.write_bytes(first.read_bytes())
+    mother = specs[0].mother
+    register_csv = folder / "register.csv"
+    register_csv.write_text(
+        "enp,snils,last_name,first_name,middle_name,birth_date,sex,insurer_code,policy_status\n"
+        f"{enp_compose('45', 0, mother.birth_date, 1)},{mother.snils},{mother.last_name},"
+        f"{mother.first_name},{mother.middle_name},{mother.birth_date},2,C03,active\n",
+        "utf-8",
+    )
+    return Scenario("zags_births", [first, second, copy], register_csv)
+
+
+def rsv_scenario(folder: Path) -> Scenario:
+    """Three reports of two payers — a primary, its correction, another payer's — in which
+    foreign workers reach a (lowered) threshold at the end of the run."""
+    folder.mkdir(parents=True, exist_ok=True)
+    pay = Decimal("50000.00")
+    quarter = ((1, "ВПНР", pay), (2, "ВПНР", pay), (3, "ВПНР", pay))
+
+    def worker(n: int, **kw) -> rsv_gen.RsvPersonSpec:
+        return rsv_gen.RsvPersonSpec(
+            snils=rsv_gen.make_snils(300_000_000 + n), last_name="Каримов", first_name="Алишер",
+            birth_date=date(1990, 5, 17), citizenship="860", document_kind="10",
+            document_number=f"FA{2000000 + n}", months=kw.pop("months", quarter), **kw,
+        )  # fmt: skip
+
+    def report(payer, persons, correction=0) -> rsv_gen.RsvReportSpec:
+        name, inn, kpp = payer
+        return rsv_gen.RsvReportSpec(
+            payer_name=name, payer_inn=inn, payer_kpp=kpp, year=2025, period_code="34",
+            correction_no=correction, persons=persons,
+            document_date=date(2026, 1, 20) + timedelta(days=correction),
+        )  # fmt: skip
+
+    acme = ("ООО «Акме»", rsv_gen.make_org_inn("770123456"), "770101001")
+    beta = ("АО «Бета»", rsv_gen.make_org_inn("500100732"), "500101001")
+    resident = dataclasses.replace(
+        worker(4), citizenship="643", months=((1, "НР", pay), (2, "НР", pay), (3, "НР", pay))
+    )
+    files = [
+        rsv_gen.write_rsv(folder, report(acme, [worker(1), worker(2), resident])),
+        rsv_gen.write_rsv(folder, report(acme, [worker(2, annulled=True)], correction=1)),
+        rsv_gen.write_rsv(folder, report(beta, [worker(3), worker(5)])),
+    ]
+    return Scenario("fns_rsv", files, env={"ERZL_FOREIGN_MIN_MONTHS": "3"})
+
+
+SCENARIOS = {"zags_births": births_scenario, "fns_rsv": rsv_scenario}
