@@ -187,6 +187,27 @@ CATALOGUE: dict[str, Reason] = {
             "or a stillbirth): held for review, the policy is not revoked",
             "Новая версия записи акта исключает уже застрахованное лицо: требуется проверка",
         ),
+        _r(
+            "Z014",
+            V,
+            "Birth date is before the earliest plausible year (ERZL_EARLIEST_BIRTH_YEAR)",
+            "Дата рождения ранее допустимого года: требуется проверка",
+        ),
+        _r(
+            "Z015",
+            V,
+            "A parent is born after the child, or younger than the minimum age at the birth "
+            "(ERZL_MIN_PARENT_AGE)",
+            "Родитель родился позже ребёнка или моложе допустимого возраста: требуется проверка",
+        ),
+        _r(
+            "Z016",
+            V,
+            "Order in a multiple birth, or number of children born, is beyond the bound "
+            "(ERZL_MAX_BIRTH_ORDER)",
+            "Очерёдность рождения или число родившихся детей вне допустимых пределов: "
+            "требуется проверка",
+        ),
         # --- employer contribution reports (РСВ) --------------------------------------------
         _r(
             "R001",

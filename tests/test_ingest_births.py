@@ -296,3 +296,19 @@ def test_file_over_the_size_limit_is_quarantined(settings, tmp_path, specs, monk
     files, _ = run.ingest(config.load(), [path], as_of=AS_OF)
     assert (files[0].status, files[0].codes) == ("quarantined", ["F007"])
     assert register(settings) == []
+
+
+def test_implausible_records_are_held_not_enrolled(settings, tmp_path, specs):
+    mother_after_child = dataclasses.replace(
+        specs[2].mother, birth_date=specs[2].birth_date + timedelta(days=30)
+    )
+    implausible = [
+        dataclasses.replace(specs[0], birth_date=date(1800, 1, 1)),
+        dataclasses.replace(specs[1], birth_date=date(1, 1, 1)),
+        dataclasses.replace(specs[2], mother=mother_after_child),
+        dataclasses.replace(specs[3], children_in_birth=40, birth_order=40),
+    ]
+    summary, _ = _ingest(settings, tmp_path, implausible)
+    assert (summary.received, summary.review, summary.enrolled) == (4, 4, 0)
+    assert [r["codes"] for r in records(settings)] == [["Z014"], ["Z014"], ["Z015"], ["Z016"]]
+    assert register(settings) == []

@@ -37,7 +37,7 @@ from pipelines.register.models import (
     PersonKey,
     ReceivedRecord,
 )
-from pipelines.validate.births import validate_births
+from pipelines.validate.births import Bounds, validate_births
 
 KEY_KIND = "zags_act"
 
@@ -53,7 +53,9 @@ def apply_births(
     session: Session, settings: Settings, run_id: str, as_of: date, file_id: int, path: Path
 ) -> Counter:
     """Decide and apply every record of one birth file; returns the outcome and effect counts."""
-    codes_by_seq = validate_births(iter_births(path), as_of, settings.zags_statuses)
+    codes_by_seq = validate_births(
+        iter_births(path), as_of, settings.zags_statuses, bounds=Bounds.of(settings)
+    )
     insurers = list(session.query(Insurer))
     counts: Counter = Counter()
     seen: set[tuple[str, str]] = set()

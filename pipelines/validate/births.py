@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,23 @@ COLUMNS = (
     "status_action",  # statuses[КодСостСтат], or UNKNOWN_STATUS
     "child_incomplete",  # sex, live-birth flag or first name absent or missing
     "birth_after_as_of",  # birth date (earliest day a partial one allows) after the processing day
+    "birth_before_earliest",  # the birth year is before the earliest plausible year
+    "parent_implausible",  # a parent born after the child, or younger than the minimum age
+    "birth_order_out_of_bounds",  # the order in a multiple birth, or the number of children
 )
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The plausibility bounds (Settings.earliest_birth_year, min_parent_age, max_birth_order)."""
+
+    earliest_birth_year: int = 1900
+    min_parent_age: int = 12
+    max_birth_order: int = 10
+
+    @classmethod
+    def of(cls, settings) -> Bounds:
+        return cls(settings.earliest_birth_year, settings.min_parent_age, settings.max_birth_order)
 
 
 def _calendar_date(value: object) -> date | None:
@@ -83,7 +100,29 @@ def _missing(value: object) -> bool:
     return value is None or value is ABSENT
 
 
-def _row(record: BirthRecord, as_of: date, statuses: dict[str, str]) -> tuple[Any, ...]:
+def _years_between(earlier: date, later: date) -> int:
+    return later.year - earlier.year - ((later.month, later.day) < (earlier.month, earlier.day))
+
+
+def _parent_implausible(parent: object, child_birth: date | None, bounds: Bounds) -> bool:
+    """A parent born on or after the child's birth, or younger then than the minimum age."""
+    if not isinstance(parent, Parent) or child_birth is None:
+        return False
+    born = _calendar_date(parent.birth_date)
+    if born is None:
+        return False
+    return born >= child_birth or _years_between(born, child_birth) < bounds.min_parent_age
+
+
+def _year(value: object) -> int | None:
+    if isinstance(value, (date, PartialDate)):
+        return value.year
+    return None
+
+
+def _row(
+    record: BirthRecord, as_of: date, statuses: dict[str, str], bounds: Bounds = Bounds()
+) -> tuple[Any, ...]:
     child = record.child
     birth = _calendar_date(child.birth_date)
     act = _latest_date(record.act_date)  # a partial act date: compared with its last day
@@ -100,11 +139,21 @@ def _row(record: BirthRecord, as_of: date, statuses: dict[str, str]) -> tuple[An
         statuses.get(record.status_code, UNKNOWN_STATUS),
         _missing(child.sex) or _missing(child.stillborn) or _text(name.first_name) is None,
         earliest is not None and earliest > as_of,
+        (year := _year(child.birth_date)) is not None and year < bounds.earliest_birth_year,
+        _parent_implausible(record.mother, birth, bounds)
+        or _parent_implausible(record.father, birth, bounds),
+        any(
+            isinstance(n, int) and not 1 <= n <= bounds.max_birth_order
+            for n in (record.birth_order, record.children_in_birth)
+        ),
     )
 
 
 def birth_frame(
-    records: Iterable[BirthRecord], as_of: date, statuses: dict[str, str]
+    records: Iterable[BirthRecord],
+    as_of: date,
+    statuses: dict[str, str],
+    bounds: Bounds = Bounds(),
 ) -> pd.DataFrame:
     """One row per record: ``seq`` and the derived columns the rules read (see COLUMNS).
 
@@ -112,7 +161,7 @@ def birth_frame(
     """
     import pandas as pd
 
-    rows = [_row(record, as_of, statuses) for record in records]
+    rows = [_row(record, as_of, statuses, bounds) for record in records]
     return pd.DataFrame.from_records(rows, columns=list(COLUMNS))
 
 
@@ -145,6 +194,9 @@ def birth_suite() -> ExpectationSuite:
             ),
             never("child_incomplete", "Z009"),
             never("birth_after_as_of", "Z010"),
+            never("birth_before_earliest", "Z014"),
+            never("parent_implausible", "Z015"),
+            never("birth_order_out_of_bounds", "Z016"),
         ],
     )
 
@@ -154,15 +206,17 @@ def validate_births(
     as_of: date,
     statuses: dict[str, str],
     chunk_size: int | None = 50_000,
+    bounds: Bounds = Bounds(),
 ) -> dict[int, list[str]]:
     """seq → reason codes for every record that breaks at least one birth rule.
 
-    ``as_of`` is the processing date (Z010); ``statuses`` is Settings.zags_statuses. Records are
-    read ``chunk_size`` at a time (None: all at once).
+    ``as_of`` is the processing date (Z010); ``statuses`` is Settings.zags_statuses; ``bounds``
+    the plausibility bounds (Z014–Z016). Records are read ``chunk_size`` at a time (None: all at
+    once).
     """
     return run_chunked(
         records,
-        lambda chunk: birth_frame(chunk, as_of, statuses),
+        lambda chunk: birth_frame(chunk, as_of, statuses, bounds),
         birth_suite,
         KEY,
         chunk_size,

@@ -163,6 +163,51 @@ CASES: dict[str, tuple[BirthRecord, list[str], Outcome]] = {
         ["Z004"],
         V,
     ),
+    # Z014: implausibly early birth dates
+    "born_1800": (record(child=child(birth_date=PartialDate(1800, 1, 1))), ["Z014"], V),
+    "born_year_1": (record(child=child(birth_date=PartialDate(1, 1, 1))), ["Z014"], V),
+    "born_1800_month_absent": (
+        record(child=child(birth_date=PartialDate(1800, ABSENT, ABSENT))),
+        ["Z004", "Z014"],
+        V,
+    ),
+    "born_1900_is_fine": (record(child=child(birth_date=PartialDate(1900, 1, 1))), [], A),
+    # Z015: implausible parents
+    "mother_born_after_child": (
+        record(mother=Parent(name=FullName("Иванова"), birth_date=PartialDate(2024, 2, 1))),
+        ["Z015"],
+        V,
+    ),
+    "mother_born_on_the_childs_birthday": (
+        record(mother=Parent(name=FullName("Иванова"), birth_date=BIRTH_DATE)),
+        ["Z015"],
+        V,
+    ),
+    "mother_aged_four": (
+        record(mother=Parent(name=FullName("Иванова"), birth_date=PartialDate(2020, 1, 1))),
+        ["Z015"],
+        V,
+    ),
+    "mother_just_twelve": (
+        record(mother=Parent(name=FullName("Иванова"), birth_date=PartialDate(2012, 1, 10))),
+        [],
+        A,
+    ),
+    "father_a_day_short_of_twelve": (
+        record(father=Parent(name=FullName("Иванов"), birth_date=PartialDate(2012, 1, 11))),
+        ["Z015"],
+        V,
+    ),
+    "parent_partial_birth_date_not_judged": (
+        record(mother=Parent(name=FullName("Иванова"), birth_date=PartialDate(2030, ABSENT, 1))),
+        [],
+        A,
+    ),
+    # Z016: implausible multiple births
+    "birth_order_a_million": (record(birth_order=1_000_000), ["Z016"], V),
+    "birth_order_zero": (record(birth_order=0), ["Z016"], V),
+    "children_in_birth_eleven": (record(children_in_birth=11), ["Z016"], V),
+    "twins_second_is_fine": (record(birth_order=2, children_in_birth=2), [], A),
     # several rules at once: decide() applies the precedence
     "stillborn_with_wrong_snils": (
         record(child=child(stillborn=True, snils="11223344590")),
@@ -219,7 +264,10 @@ def test_suite_has_one_rule_per_code() -> None:
 
     suite = birth_suite()
     codes = suite_codes(suite)
-    assert codes == ["Z001", "Z002", "Z003", "Z004", "Z006", "Z007", "Z008", "Z009", "Z010"]
+    assert codes == [
+        "Z001", "Z002", "Z003", "Z004", "Z006", "Z007", "Z008", "Z009", "Z010",
+        "Z014", "Z015", "Z016",
+    ]  # fmt: skip
     assert len(suite.expectations) == len(codes)
     assert all(code in CATALOGUE for code in codes)
 
