@@ -350,11 +350,11 @@ def process_file(settings: Settings, run_id: str, file_id: int) -> FileSummary:
     A file another live run holds is waited for (up to ERZL_WAIT_SECONDS), then reported as it
     stands, with the run that applied it.
     """
-    token = errors.current_file.set(file_id)
-    try:
-        return _process_file(settings, run_id, file_id)
-    finally:
-        errors.current_file.reset(token)
+    # left set when the file fails, so the one line the boundary prints says which file it was
+    errors.current_file.set(file_id)
+    summary = _process_file(settings, run_id, file_id)
+    errors.current_file.set(None)
+    return summary
 
 
 def _process_file(settings: Settings, run_id: str, file_id: int) -> FileSummary:
@@ -541,6 +541,7 @@ def finish_run(settings: Settings, run_id: str) -> RunSummary:
     run that died and was taken over by this one, so what it committed reaches its insurers."""
     from pipelines import emit_run
 
+    errors.current_file.set(None)
     _renew(settings, run_id)
 
     def decide(session) -> list[str]:

@@ -99,3 +99,50 @@ def rsv_scenario(folder: Path) -> Scenario:
 
 
 SCENARIOS = {"zags_births": births_scenario, "fns_rsv": rsv_scenario}
+
+
+def personal_values(files: list[Path]) -> set[str]:
+    """Every personal value of the input as it could be printed: names, СНИЛС (both spellings),
+    birth dates (ISO and ДД.ММ.ГГГГ), document numbers. Short values (under four characters)
+    are left out: they would match ordinary text."""
+    from pipelines.parse import rsv, zags
+    from pipelines.records import FullName, Parent
+
+    found: set[str] = set()
+
+    def add_date(value) -> None:
+        value = getattr(value, "to_date", lambda: value)()
+        if isinstance(value, date):
+            found.update({value.isoformat(), value.strftime("%d.%m.%Y")})
+
+    def add_snils(value) -> None:
+        if value:
+            digits = "".join(ch for ch in value if ch.isdigit())
+            found.update({value, digits, f"{digits[:3]}-{digits[3:6]}-{digits[6:9]} {digits[9:]}"})
+
+    def add_name(name) -> None:
+        if isinstance(name, FullName):
+            found.update(v for v in (name.last_name, name.first_name, name.middle_name) if v)
+
+    for path in files:
+        if "ROGDINF" in path.name:
+            for record in zags.iter_births(path):
+                add_name(record.child.name)
+                add_snils(record.child.snils)
+                add_date(record.child.birth_date)
+                for parent in (record.mother, record.father):
+                    if isinstance(parent, Parent):
+                        add_name(parent.name)
+                        add_snils(parent.snils)
+                        add_date(parent.birth_date)
+                        number = getattr(parent.document, "number", None)
+                        if isinstance(number, str):
+                            found.add(number)
+        else:
+            for person in rsv.iter_persons(path):
+                add_snils(person.snils)
+                add_date(person.birth_date)
+                add_name(person.name)
+                if person.document_number:
+                    found.add(person.document_number)
+    return {v for v in found if isinstance(v, str) and len(v) >= 4}

@@ -181,8 +181,13 @@ def archive(settings: Settings, path: Path, sha256: str) -> Path:
     if not destination.exists():
         destination.parent.mkdir(parents=True, exist_ok=True)
         tmp = destination.with_name(f".{sha256}.{os.getpid()}.tmp")
-        shutil.copyfile(path, tmp)
-        os.replace(tmp, destination)
+        try:
+            faults.point("intake.archiving")
+            shutil.copyfile(path, tmp)
+            os.replace(tmp, destination)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # a full disk leaves no partial copy behind
+            raise
         destination.chmod(0o444)
     return destination
 
@@ -208,7 +213,7 @@ def receive(
     """
     size = path.stat().st_size
     if size > settings.max_file_bytes:
-        return Received(_refuse_oversized(session, settings, run_id, path, size), False)
+        return Received(_refuse_oversized(session, settings, run_id, path, size, claimed), False)
     digest = sha256_of(path)
     archived = archive(settings, path, digest)
     faults.point("intake.archived")
@@ -268,9 +273,11 @@ def _journal_row(run_id: str, name: str, digest: str, size: int) -> ReceivedFile
 
 
 def _refuse_oversized(
-    session: Session, settings: Settings, run_id: str, path: Path, size: int
+    session: Session, settings: Settings, run_id: str, path: Path, size: int, claimed: bool
 ) -> int:
-    """Journal a file too large to take, unhashed: its content key says so, nothing is copied."""
+    """Journal a file too large to take, unhashed: its content key says so, nothing is copied.
+    A file claimed from the inbox is moved (a rename, no copy) to quarantine; one given on the
+    command line stays where it is."""
     key = hashlib.sha256(f"unhashed|{run_id}|{path.name}|{size}".encode()).hexdigest()
     insert_ignore(
         session,
@@ -284,7 +291,12 @@ def _refuse_oversized(
     row.owner_run_id, row.processed_at = run_id, datetime.now(UTC)
     session.add(row)
     session.flush()
-    write_reason(settings, run_id, path.name, FileError("F007", row.detail))
+    error = FileError("F007", row.detail)
+    if claimed:
+        kept = quarantine_path(settings, run_id, path.name)
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, kept)
+    write_reason(settings, run_id, path.name, error)
     log.warning("file %s refused unread: larger than the size limit", row.id)
     return row.id
 

@@ -53,8 +53,12 @@ def _setup(tmp_path, erzl_env, feed):
     env = {**erzl_env, **scenario.env, "ERZL_FAULT": None}
     settings = config.load({k: v for k, v in env.items() if v is not None})
     log = tmp_path / "child.log"
-    if scenario.register_csv is not None:
-        assert in_child(erzl("register", "load", str(scenario.register_csv)), env=env, log=log) == 0
+    first = (
+        ("register", "load", str(scenario.register_csv))
+        if scenario.register_csv
+        else ("db", "upgrade")
+    )
+    assert in_child(erzl(*first), env=env, log=log) == 0
     return scenario, env, settings, log
 
 
