@@ -92,11 +92,11 @@ def _fill(folder) -> os.PathLike:
                 fh.flush()
         except OSError as exc:
             assert exc.errno == errno.ENOSPC
-    with contextlib.suppress(OSError):  # and the last few bytes a smaller write still finds
-        with open(folder / "ballast-tail", "wb") as fh:
-            while True:
-                fh.write(b"\0" * 512)
-                fh.flush()
+    # and the last few bytes a smaller write still finds
+    with contextlib.suppress(OSError), open(folder / "ballast-tail", "wb") as fh:
+        while True:
+            fh.write(b"\0" * 512)
+            fh.flush()
     return ballast
 
 
