@@ -34,8 +34,8 @@ from tests.helpers import receipt
 from tests.scenarios import AS_OF, SCENARIOS, births_scenario, erzl, rsv_scenario
 
 
-def in_child(work: Callable[[], int], *, env: dict[str, str | None], log: Path) -> int:
-    """``work()`` in a forked child with ``env`` applied; its exit code, or -signal."""
+def spawn(work: Callable[[], int], *, env: dict[str, str | None], log: Path) -> int:
+    """Fork a child that runs ``work()`` with ``env`` applied, its output into ``log``."""
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
@@ -59,8 +59,18 @@ def in_child(work: Callable[[], int], *, env: dict[str, str | None], log: Path) 
         finally:
             sys.stdout.flush()
             os._exit(code)
+    return pid
+
+
+def wait(pid: int) -> int:
+    """A child's exit code, or -signal when a signal ended it."""
     _, status = os.waitpid(pid, 0)
     return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+
+
+def in_child(work: Callable[[], int], *, env: dict[str, str | None], log: Path) -> int:
+    """``work()`` in a forked child with ``env`` applied; its exit code, or -signal."""
+    return wait(spawn(work, env=env, log=log))
 
 
 @pytest.fixture(scope="session", autouse=True)
