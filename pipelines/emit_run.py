@@ -28,6 +28,7 @@ from pipelines.emit.model import (
 )
 from pipelines.register.db import as_utc
 from pipelines.register.models import (
+    FileContent,
     Insurer,
     Notification,
     Person,
@@ -58,7 +59,7 @@ def write_file_receipt(
     receipt = Receipt(
         file_name=row.name,
         feed=row.feed or "unknown",
-        sha256=row.sha256,
+        sha256=row.sha256 if session.get(FileContent, row.sha256).hashed else None,
         received_at=as_utc(row.received_at),
         processed_on=session.get(Run, row.run_id).as_of,
         status=row.status,

@@ -94,7 +94,7 @@ def _waiting(folder: Path, settle_seconds: float = 0.0) -> list[Path]:
                 stat = entry.stat(follow_symlinks=False)
             except FileNotFoundError:
                 continue  # another run took it between the listing and the look
-            if max(stat.st_mtime_ns, stat.st_ctime_ns) > settled_before:
+            if stat.st_mtime_ns > settled_before:
                 log.info("a file in %s is still changing: left for the next run", folder.name)
                 continue
             found.append((stat.st_mtime_ns, entry.name))

@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -64,7 +65,7 @@ class FileContent(Base):
 
     __tablename__ = "file_contents"
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    size: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInteger)
     archive_path: Mapped[str] = mapped_column(String(500))
     first_file_id: Mapped[int | None] = mapped_column(Integer)
     hashed: Mapped[bool] = mapped_column(Boolean, default=True)  # False: refused before hashing

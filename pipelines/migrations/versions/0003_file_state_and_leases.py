@@ -23,6 +23,9 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("hashed", sa.Boolean(), nullable=False, server_default=sa.true())
         )
+    if op.get_bind().dialect.name == "postgresql":  # SQLite's INTEGER is 64-bit already
+        # a file over 2 GiB is journalled too (and refused): its size needs 64 bits
+        op.alter_column("file_contents", "size", type_=sa.BigInteger(), existing_nullable=False)
     with op.batch_alter_table("received_files") as batch:
         batch.add_column(
             sa.Column("state", sa.String(length=20), nullable=False, server_default="received")
@@ -40,6 +43,8 @@ def downgrade() -> None:
         batch.drop_column("records_seen")
         batch.drop_column("owner_run_id")
         batch.drop_column("state")
+    if op.get_bind().dialect.name == "postgresql":
+        op.alter_column("file_contents", "size", type_=sa.Integer(), existing_nullable=False)
     with op.batch_alter_table("file_contents") as batch:
         batch.drop_column("hashed")
     with op.batch_alter_table("runs") as batch:
