@@ -32,10 +32,19 @@ its XCom holds the run totals (`enrolled`, `policies_issued`, `review`).
 or entitled without a birth date) is counted in `review` and listed in the report.
 
 **Rerun.** Safe at any task: ids derive from the DAG run id, each file is one transaction, a
-re-sent file or a stale correction changes nothing.
+re-sent file or a stale correction changes nothing. A run that failed for good is finished by the
+next DAG run (or `erzl recover`), eligibility included; `erzl check` tells whether anything is
+stuck (I03, I04).
 
 **Params.** `as_of` overrides the processing date (which threshold applies, policy dates).
 """
+
+
+def _release_run(context) -> None:
+    """The DAG run failed for good: its files are the next run's to take over, now."""
+    from pipelines import tasks
+
+    tasks.release(context["dag"].dag_id, context["run_id"])
 
 
 @dag(
@@ -46,6 +55,7 @@ re-sent file or a stale correction changes nothing.
     max_active_runs=1,
     dagrun_timeout=timedelta(hours=6),
     default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
+    on_failure_callback=_release_run,
     tags=["erzl", "feed:rsv"],
     doc_md=DOC,
     params={

@@ -51,18 +51,12 @@ eligibility rule of `fns_rsv_ingest`.
 def foreign_policies_renewal():
     @task
     def renew(params=None, logical_date=None, run_id=None, dag=None, dag_run=None) -> dict:
-        from pipelines import config, tasks
-        from pipelines.run import renew as renew_policies
+        from pipelines import tasks
 
         params = params or {}
         when = logical_date or getattr(dag_run, "run_after", None)
         as_of = tasks.processing_date(when, params.get("as_of"))
-        return renew_policies(
-            config.load(),
-            as_of=as_of,
-            dry_run=bool(params.get("dry_run")),
-            run_id=tasks.run_key(dag.dag_id, run_id),
-        )
+        return tasks.renew(dag.dag_id, run_id, as_of, bool(params.get("dry_run")))
 
     renew()
 

@@ -26,14 +26,24 @@ found files ends with `finish` green; its return value (XCom) has the run totals
 `notices/<run>/`, `policies/`, `reports/report_<run>.html`. Unreadable files are kept in
 `$ERZL_HOME/quarantine/<run>/` with a `.reason.txt`. Logs never contain personal data.
 
-**Rerun.** Clearing any task is safe: the register run id derives from the DAG run id, each file
-is one transaction, and a processed file is never applied twice. A file dropped again is
-reported as a duplicate and changes nothing. To reprocess a quarantined file after a fix, drop
-it into the inbox again under a new name.
+**Rerun.** Clearing any task is safe: the register run id derives from the DAG run id, a file's
+records and its register changes commit in one transaction, and a file is never applied twice.
+A run that failed for good leaves nothing behind: the next DAG run (or `erzl recover`) finishes
+its files where they stand — journalled, applied or waiting for a receipt. `erzl check` on a
+worker tells whether anything is stuck (I03, I04). A file dropped again is reported as a
+duplicate and changes nothing. To reprocess a quarantined file after a fix, drop it into the
+inbox again under a new name.
 
 **Params.** `as_of` overrides the processing date (the policy's start date); default: the
 logical date in ERZL_TIMEZONE.
 """
+
+
+def _release_run(context) -> None:
+    """The DAG run failed for good: its files are the next run's to take over, now."""
+    from pipelines import tasks
+
+    tasks.release(context["dag"].dag_id, context["run_id"])
 
 
 @dag(
@@ -44,6 +54,7 @@ logical date in ERZL_TIMEZONE.
     max_active_runs=1,
     dagrun_timeout=timedelta(hours=2),
     default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
+    on_failure_callback=_release_run,
     tags=["erzl", "feed:zags"],
     doc_md=DOC,
     params={

@@ -168,6 +168,17 @@ def _renew(settings: Settings, run_id: str) -> None:
             renew_lease(session, settings, run)
 
 
+def release(settings: Settings, run_id: str, *, because: str) -> None:
+    """Mark a run failed now: its unfinished files are the next run's to take over."""
+    ensure_schema(settings)
+    with db.session_scope(settings) as session:
+        run = session.get(Run, run_id)
+        if run is not None and run.status == "running":
+            now = datetime.now(UTC)
+            run.status, run.finished_at, run.lease_until = "failed", now, now
+            run.totals = {**(run.totals or {}), "failed_because": because}
+
+
 # --- the steps of a run -----------------------------------------------------------------------
 
 

@@ -84,3 +84,17 @@ def finish(claimed: dict) -> dict:
     """End-of-run decisions and outputs: notices, the list of policies, the analysts' report."""
     settings = config.load()
     return run.finish_run(settings, claimed["run_id"]).as_json()
+
+
+@boundary
+def renew(dag_id: str, airflow_run_id: str, as_of: date, dry_run: bool) -> dict:
+    """The yearly renewal of foreign workers' policies, as one register run."""
+    settings = config.load()
+    return run.renew(settings, as_of=as_of, dry_run=dry_run, run_id=run_key(dag_id, airflow_run_id))
+
+
+@boundary
+def release(dag_id: str, airflow_run_id: str) -> None:
+    """A DAG run that failed for good gives its register run up at once, so the next DAG run
+    takes its files over now rather than when the lease expires (the DAGs' failure callback)."""
+    run.release(config.load(), run_key(dag_id, airflow_run_id), because="the DAG run failed")

@@ -43,6 +43,12 @@ def break_person_inserts(settings) -> None:
             )
 
 
+def restore_person_inserts(settings) -> None:
+    with db.session_scope(settings) as session:
+        on = " ON persons" if session.get_bind().dialect.name == "postgresql" else ""
+        session.execute(text(f"DROP TRIGGER erzl_refuse{on}"))
+
+
 @pytest.fixture
 def scenario(settings, tmp_path):
     made = births_scenario(tmp_path / "in")

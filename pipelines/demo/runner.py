@@ -115,6 +115,8 @@ def _airflow_env(settings: config.Settings) -> dict[str, str]:
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
             "ERZL_HOME": str(settings.home),
             "ERZL_DATABASE_URL": settings.database_url,
+            # the demo wrote its drops whole a moment ago: no settle interval to wait out
+            "ERZL_SETTLE_SECONDS": "0",
         }
     )
     return env
@@ -152,13 +154,28 @@ def run_demo(settings: config.Settings, *, seed: int = 2026, use_airflow: bool =
             for dag_id in DAGS:
                 _airflow(["dags", "test", dag_id, as_of.isoformat()], env, log)
     else:
+        os.environ["ERZL_SETTLE_SECONDS"] = "0"  # as above: the drops are complete
         for feed, dag_id in zip(("zags_births", "fns_rsv"), DAGS, strict=True):
             claimed = tasks.claim(feed, dag_id, f"demo-{as_of.isoformat()}", as_of)
             if claimed["file_ids"]:
                 tasks.process(claimed)
                 tasks.finish(claimed)
     _print_outcome(settings)
-    return 0
+    return _print_check(settings)
+
+
+def _print_check(settings: config.Settings) -> int:
+    """The register's invariants after the demo: `erzl check` in one line, or its violations."""
+    from pipelines.check import check
+
+    with db.session_scope(settings) as session:
+        found = check(session, settings)
+    for violation in found:
+        print(violation.line())
+    print(
+        f"\nerzl check: {len(found)} violation(s)" if found else "\nerzl check: all invariants hold"
+    )
+    return 1 if found else 0
 
 
 def _print_outcome(settings: config.Settings) -> None:

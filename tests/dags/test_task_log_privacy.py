@@ -1,4 +1,5 @@
-"""A DAG run whose database fails mid-run writes no personal value into the task log."""
+"""A DAG run whose database fails mid-run writes no personal value into the task log, and the
+next DAG run finishes what it left."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import logging
 import pendulum
 
 from tests.scenarios import births_scenario, personal_values
-from tests.test_no_personal_data import break_person_inserts
+from tests.test_no_personal_data import break_person_inserts, restore_person_inserts
 
 
 def test_a_failing_task_logs_the_code_and_the_file_not_the_values(
@@ -42,3 +43,22 @@ def test_a_failing_task_logs_the_code_and_the_file_not_the_values(
     assert "E101 database error" in task_log and "(file " in task_log
     values = personal_values(scenario.files)
     assert [v for v in values if v in task_log] == []
+
+    # the failure callback gave the register run up: the next DAG run takes its files over now
+    from sqlalchemy import select
+
+    from pipelines.register import db
+    from pipelines.register.models import ReceivedFile, Run
+
+    with db.session_scope(settings) as session:
+        assert session.scalar(select(Run.status).where(Run.trigger == "airflow")) == "failed"
+        stuck = {f.state for f in session.scalars(select(ReceivedFile))}
+        assert stuck <= {"received", "applying"}, stuck  # nothing of the failed run applied
+    restore_person_inserts(settings)
+    assert list(inbox.iterdir()) == []  # nothing new: the next run works on what is stuck
+    nxt = dag.test(logical_date=pendulum.datetime(2026, 3, 2, 10, tz="UTC"))
+    states = {ti.task_id: str(ti.state) for ti in nxt.get_task_instances()}
+    assert set(states.values()) == {"success"}, states
+    with db.session_scope(settings) as session:
+        assert {f.state for f in session.scalars(select(ReceivedFile))} == {"emitted"}
+    assert cli.main(["check"]) == 0
