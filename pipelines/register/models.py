@@ -65,7 +65,8 @@ class FileContent(Base):
 
     __tablename__ = "file_contents"
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    size: Mapped[int] = mapped_column(BigInteger)
+    # 64 bits: a file over 2 GiB is journalled (and refused) too; SQLite's INTEGER is 64-bit
+    size: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     archive_path: Mapped[str] = mapped_column(String(500))
     first_file_id: Mapped[int | None] = mapped_column(Integer)
     hashed: Mapped[bool] = mapped_column(Boolean, default=True)  # False: refused before hashing
