@@ -31,6 +31,7 @@ SCHEMA_PATH = Path("fns-rsv-5.08") / "NO_RASCHSV.xsd"
 
 _PERSON = "ПерсСвСтрахЛиц"
 # Start tags that end the prologue: everything read_header needs comes before them.
+_ROOT = "Файл"
 _PROLOGUE_END = frozenset({"Подписант", "РасчетСВ", _PERSON})
 _PROLOGUE_ROLES = frozenset(
     {("Файл", "Документ"), ("Документ", "СвНП"), ("СвНП", "НПЮЛ"), ("СвНП", "НПФЛ")}
@@ -257,7 +258,6 @@ def validate_structure(path: Path) -> None:
     _check_supported(_read_prologue(path))
     found = _validate_pass(path, line_mode_from=None)
     if found is None:
-        xmlsafe.ensure_well_formed(path)  # the schema pass lets fatal errors through
         return
     for _elem in xmlsafe.iter_elements(path, {_PERSON}):
         pass  # F001 for a file that is broken after its first violation
@@ -320,12 +320,16 @@ def _validate_pass(path: Path, line_mode_from: int | None) -> tuple[int, str] | 
             context = etree.iterparse(
                 source,
                 events=("end",),
-                tag=_PERSON,
+                tag=(_PERSON, _ROOT),
                 schema=schema(),
                 **xmlsafe._parser_options(),
             )
             source.context = context
+            closed = False
             for _event, elem in context:
+                if elem.getparent() is None:
+                    closed = True  # the root ended: the document is complete
+                    continue
                 elem.clear(keep_tail=False)
                 while elem.getprevious() is not None:
                     del elem.getparent()[0]
@@ -344,6 +348,10 @@ def _validate_pass(path: Path, line_mode_from: int | None) -> tuple[int, str] | 
             raise FileError("F001", xmlsafe._describe(exc)) from None
         except (UnicodeDecodeError, LookupError) as exc:
             raise FileError("F001", f"cannot decode: {type(exc).__name__}") from None
+    if source.violation is None and not closed:
+        # lxml with a schema stops silently at a fatal error (xmlsafe._parser_options)
+        xmlsafe.ensure_well_formed(path)
+        raise FileError("F001", "the document ends before its root element is closed")
     return source.violation
 
 

@@ -93,39 +93,54 @@ def ensure_well_formed(path: Path) -> None:
 
 
 def iter_elements(
-    path: Path, tags: set[str], *, schema: etree.XMLSchema | None = None
+    path: Path,
+    tags: set[str],
+    *,
+    schema: etree.XMLSchema | None = None,
+    root: str | None = None,
 ) -> Iterator[etree._Element]:
     """Yield each completed element whose qualified tag is in ``tags``, then free it.
 
     The caller must finish with the element before asking for the next one. Errors surface as
     :class:`FileError`: F001 for a document that is not well-formed or cannot be decoded,
-    F003 when ``schema`` is given and the document breaks it.
+    F003 when ``schema`` is given and the document breaks it. With a schema, the expected
+    ``root`` tag must be given: the document is well-formed only if its end is reached (lxml
+    with a schema stops silently at a fatal error; see _parser_options).
     """
     refuse_doctype(path)
+    if schema is not None and root is None:
+        raise ValueError("a schema pass needs the root tag to know the document ended")
+    watched = sorted(tags | ({root} if root else set()))
     try:
         # Filtering by tag inside libxml2 spares a Python object for every other element.
         context = etree.iterparse(
             str(path),
             events=("end",),
-            tag=sorted(tags) or None,
+            tag=watched or None,
             schema=schema,
             **_parser_options(),
         )
-        checked = False
+        checked = closed = False
         for _event, elem in context:
             if not checked:
                 checked = True
                 _refuse_late_doctype(elem)
+            if elem.getparent() is None:  # the root: the document is complete
+                closed = closed or elem.tag == root
+                if elem.tag in tags:
+                    yield elem
+                continue
             if elem.tag in tags:
                 yield elem
-            if elem.getparent() is not None and elem.tag in tags:
                 elem.clear(keep_tail=False)
                 while elem.getprevious() is not None:
                     del elem.getparent()[0]
         if not checked and context.root is not None:
             _refuse_late_doctype(context.root)
-        if schema is not None:
+        if schema is not None and not closed:
+            # stopped before the end: say why, with the parser's own line and message
             ensure_well_formed(path)
+            raise FileError("F001", "the document ends before its root element is closed")
     except etree.XMLSyntaxError as exc:
         if _declares_doctype(path):  # a late DTD whose entities libxml2 refused to expand
             raise FileError("F002", "DTD or entity declaration present") from None

@@ -87,7 +87,7 @@ def validate_structure(path: Path | str) -> None:
     """
     path = Path(path)
     try:
-        for _ in iter_elements(path, {ANSWER, RECORD}, schema=schema()):
+        for _ in iter_elements(path, {ANSWER, RECORD}, schema=schema(), root=RESPONSE):
             pass
     except FileError as error:
         if error.code != "F003":
