@@ -257,39 +257,25 @@ def recover(settings: Settings, run_id: str, *, feed: str | None = None) -> list
     """
     now = datetime.now(UTC)
     with db.session_scope(settings) as session:
-        dead = []
-        for other in session.scalars(select(Run).where(Run.status == "running", Run.id != run_id)):
-            if not run_is_live(other, now):
-                other.status, other.finished_at = "failed", now
-                other.totals = {**(other.totals or {}), "failed_because": "died; taken over"}
-                dead.append(other.id)
+        dead = _dead_runs(session, run_id, now)
+        for other in dead:
+            other.status, other.finished_at = "failed", now
+            other.totals = {**(other.totals or {}), "failed_because": "died; taken over"}
         if dead:
-            log.warning("runs that died were marked failed: %s", ", ".join(dead))
-
-        def is_live(folder_run: str) -> bool:
-            return folder_run == run_id or run_is_live(session.get(Run, folder_run), now)
-
-        stranded = intake.take_over_stranded(session, settings, run_id, is_live)
-        stuck = session.scalars(
-            select(ReceivedFile).where(ReceivedFile.state.in_(UNFINISHED)).order_by(ReceivedFile.id)
-        ).all()
-        adopted = []
-        for row in stuck:
-            holder = session.get(Run, row.owner_run_id or row.run_id)
-            if holder is not None and holder.id != run_id and run_is_live(holder, now):
-                continue
-            if feed is not None and row.feed not in (feed, None):
-                continue
-            adopted.append(row.id)
-            dead.append(holder.id if holder is not None else row.run_id)
+            log.warning("runs that died were marked failed: %s", ", ".join(r.id for r in dead))
+        stranded = intake.take_over_stranded(
+            session, settings, run_id, lambda folder: _holds(session, folder, run_id, now)
+        )
+        stuck = _stuck_files(session, run_id, feed, now)
         run = session.get(Run, run_id)
-        earlier = (run.totals or {}).get("recovered_runs", [])
-        recovered = sorted(set(earlier) | {d for d in dead if d != run_id})
-        run.totals = {**(run.totals or {}), "recovered_runs": recovered}
+        recovered = {*(run.totals or {}).get("recovered_runs", []), *(r.id for r in dead)}
+        recovered |= {holder for _, holder in stuck if holder != run_id}
+        run.totals = {**(run.totals or {}), "recovered_runs": sorted(recovered)}
+        adopted = [row.id for row, _ in stuck]
     if adopted:
         log.warning("taking over %d unfinished file(s) of runs that died", len(adopted))
-    return adopted + [i for i in receive_files(settings, run_id, stranded, remove_after=True)
-                      if i not in adopted]  # fmt: skip
+    journalled = receive_files(settings, run_id, stranded, remove_after=True)
+    return list(dict.fromkeys([*adopted, *journalled]))
 
 
 def has_unfinished_work(settings: Settings, run_id: str, *, feed: str | None = None) -> bool:
@@ -298,25 +284,39 @@ def has_unfinished_work(settings: Settings, run_id: str, *, feed: str | None = N
     ensure_schema(settings)
     now = datetime.now(UTC)
     with db.session_scope(settings) as session:
-        running = session.scalars(select(Run).where(Run.status == "running", Run.id != run_id))
-        if any(not run_is_live(other, now) for other in running):
+        if _dead_runs(session, run_id, now) or _stuck_files(session, run_id, feed, now):
             return True
-        stuck = session.scalars(select(ReceivedFile).where(ReceivedFile.state.in_(UNFINISHED)))
-        for row in stuck:
-            if feed is not None and row.feed not in (feed, None):
-                continue
-            if not run_is_live(session.get(Run, row.owner_run_id or row.run_id), now):
-                return True
-        if settings.work.is_dir():
-            mine = intake.safe_name(run_id)
-            for folder in settings.work.iterdir():
-                if (
-                    folder.is_dir()
-                    and folder.name != mine
-                    and not run_is_live(session.get(Run, folder.name), now)
-                ):
-                    return True
-    return False
+        folders = settings.work.iterdir() if settings.work.is_dir() else ()
+        return any(
+            folder.is_dir() and not _holds(session, folder.name, run_id, now) for folder in folders
+        )
+
+
+def _dead_runs(session, run_id: str, now: datetime) -> list[Run]:
+    """Runs other than this one still marked running whose owner is gone."""
+    running = session.scalars(select(Run).where(Run.status == "running", Run.id != run_id))
+    return [other for other in running if not run_is_live(other, now)]
+
+
+def _holds(session, holder: str, run_id: str, now: datetime) -> bool:
+    """Whether ``holder`` (a run id, or a work folder named after one) is this run or live."""
+    return holder == intake.safe_name(run_id) or run_is_live(session.get(Run, holder), now)
+
+
+def _stuck_files(
+    session, run_id: str, feed: str | None, now: datetime
+) -> list[tuple[ReceivedFile, str]]:
+    """Unfinished files (of ``feed``, or not recognised) that no live run but this one holds,
+    each with the run that held it."""
+    stuck = []
+    rows = select(ReceivedFile).where(ReceivedFile.state.in_(UNFINISHED)).order_by(ReceivedFile.id)
+    for row in session.scalars(rows):
+        holder = row.owner_run_id or row.run_id
+        if holder != run_id and _holds(session, holder, run_id, now):
+            continue
+        if feed is None or row.feed in (feed, None):
+            stuck.append((row, holder))
+    return stuck
 
 
 def files_of_run(settings: Settings, run_id: str) -> list[int]:
@@ -622,10 +622,8 @@ def ingest(
     """``erzl ingest``: the given files as one run, the same steps the DAGs take — after taking
     over whatever runs that died left unfinished."""
     run_id = start_run(settings, run_id=run_id, as_of=as_of, trigger="cli")
-    file_ids = recover(settings, run_id)
-    for file_id in receive_files(settings, run_id, paths):
-        if file_id not in file_ids:
-            file_ids.append(file_id)
+    recovered = recover(settings, run_id)
+    file_ids = list(dict.fromkeys([*recovered, *receive_files(settings, run_id, paths)]))
     summaries = [process_file(settings, run_id, file_id) for file_id in file_ids]
     return summaries, finish_run(settings, run_id)
 

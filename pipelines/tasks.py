@@ -50,14 +50,11 @@ def claim(feed: str, dag_id: str, airflow_run_id: str, as_of: date) -> dict:
     ):
         return {"run_id": run_id, "file_ids": [], "as_of": as_of.isoformat()}
     run.start_run(settings, run_id=run_id, as_of=as_of, trigger="airflow")
-    file_ids = run.recover(settings, run_id, feed=feed)
-    for file_id in run.receive_files(settings, run_id, claimed, remove_after=True):
-        if file_id not in file_ids:
-            file_ids.append(file_id)
+    recovered = run.recover(settings, run_id, feed=feed)
+    journalled = run.receive_files(settings, run_id, claimed, remove_after=True)
     # and the files an earlier try of this task journalled before failing
-    for file_id in run.files_of_run(settings, run_id):
-        if file_id not in file_ids:
-            file_ids.append(file_id)
+    earlier = run.files_of_run(settings, run_id)
+    file_ids = list(dict.fromkeys([*recovered, *journalled, *earlier]))
     return {"run_id": run_id, "file_ids": file_ids, "as_of": as_of.isoformat()}
 
 
