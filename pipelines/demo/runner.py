@@ -26,8 +26,8 @@ from pipelines.identifiers import enp_compose
 from pipelines.records import ABSENT, PartialDate
 from pipelines.register import db
 from pipelines.register.models import Run
+from pipelines.resources import dags_dir
 
-REPO = Path(__file__).resolve().parents[2]
 DAGS = ("zags_births_ingest", "fns_rsv_ingest")
 
 
@@ -110,7 +110,7 @@ def _airflow_env(settings: config.Settings) -> dict[str, str]:
     env.update(
         {
             "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(dags_dir()),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
             "ERZL_HOME": str(settings.home),

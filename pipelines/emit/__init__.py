@@ -69,13 +69,12 @@ def write_atomic(path: Path, data: bytes, *, kind: str = "file") -> Path:
     return path
 
 
-SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
-
-
 @functools.cache
 def schema(relative: str) -> etree.XMLSchema:
     """The project's XSD at ``schemas/<relative>``, compiled once per process."""
-    return etree.XMLSchema(etree.parse(str(SCHEMAS / relative)))
+    from pipelines.resources import schemas_dir
+
+    return etree.XMLSchema(etree.parse(str(schemas_dir() / relative)))
 
 
 def xml_bytes(root: etree._Element, schema_path: str) -> bytes:

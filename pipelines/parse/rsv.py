@@ -24,6 +24,7 @@ from pipelines.identifiers import snils_normalize
 from pipelines.parse import xmlsafe
 from pipelines.parse.xmlsafe import FileError
 from pipelines.records import PERIOD_QUARTER, FullName, InsuredPerson, Payment, RsvHeader
+from pipelines.resources import schemas_dir
 
 FORM_VERSION = "5.08"
 KND = "1151111"
@@ -50,7 +51,7 @@ _AMOUNT = re.compile(r"\s*[+-]?(?:\d{1,40}(?:\.\d{0,40})?|\.\d{1,40})\s*", re.AS
 @lru_cache(maxsize=1)
 def schema() -> etree.XMLSchema:
     """The project's own XSD for РСВ 5.08 (``schemas/fns-rsv-5.08/``), compiled once."""
-    return xmlsafe.load_schema(xmlsafe.schemas_dir() / SCHEMA_PATH)
+    return xmlsafe.load_schema(schemas_dir() / SCHEMA_PATH)
 
 
 # --- header -----------------------------------------------------------------------------------

@@ -248,12 +248,3 @@ def load_schema(path: Path) -> etree.XMLSchema:
     """Compile one of the project's own XSDs (trusted, from ``schemas/``)."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
     return etree.XMLSchema(etree.parse(str(path), parser))
-
-
-def schemas_dir() -> Path:
-    """``schemas/`` at the repository root, or the copy installed beside the package."""
-    here = Path(__file__).resolve()
-    for candidate in (here.parents[2] / "schemas", here.parents[1] / "data" / "schemas"):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("schemas/ not found")

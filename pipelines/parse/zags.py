@@ -20,7 +20,7 @@ from pathlib import Path
 from lxml import etree
 
 from pipelines.identifiers import snils_normalize
-from pipelines.parse.xmlsafe import FileError, iter_elements, load_schema, redact, schemas_dir
+from pipelines.parse.xmlsafe import FileError, iter_elements, load_schema, redact
 from pipelines.records import (
     ABSENT,
     Absent,
@@ -35,6 +35,7 @@ from pipelines.records import (
     Text,
     ZagsFileHeader,
 )
+from pipelines.resources import schemas_dir
 
 ROOT_NS = "urn://x-artefacts-zags-rogdinf/root/112-51/4.0.1"
 TYPES_NS = "urn://x-artefacts-zags-rogdinf/types/4.0.1"

@@ -3,11 +3,11 @@ from datetime import date
 import pytest
 from lxml import etree
 
-from pipelines.emit import SCHEMAS
 from pipelines.emit.model import InsurerNotice, NoticeItem
 from pipelines.emit.notice import NS, notice_name, write_notice
+from pipelines.resources import schemas_dir
 
-XSD = etree.XMLSchema(etree.parse(str(SCHEMAS / "notice" / "insurer-notice-1.0.xsd")))
+XSD = etree.XMLSchema(etree.parse(str(schemas_dir() / "notice" / "insurer-notice-1.0.xsd")))
 N = {"n": NS}
 
 

@@ -4,11 +4,11 @@ import pytest
 from lxml import etree
 
 from pipelines.codes import FileStatus, Outcome
-from pipelines.emit import SCHEMAS
 from pipelines.emit.model import Receipt, ReceiptRecord
 from pipelines.emit.receipt import NS, receipt_name, write_receipt
+from pipelines.resources import schemas_dir
 
-XSD = etree.XMLSchema(etree.parse(str(SCHEMAS / "receipt" / "receipt-1.0.xsd")))
+XSD = etree.XMLSchema(etree.parse(str(schemas_dir() / "receipt" / "receipt-1.0.xsd")))
 N = {"r": NS}
 SHA = "ab" * 32
 
