@@ -6,7 +6,9 @@ UV_VERSION := 0.13.8
 BENCH_BIRTHS  ?= 200000
 BENCH_PERSONS ?= 300000
 
-.PHONY: demo test test-sqlite test-postgresql lint bench venv clean
+SHARED_REFERENCE ?= ../shared/reference
+
+.PHONY: demo test test-sqlite test-postgresql conformance lint bench venv clean
 
 venv: $(VENV)/.installed
 
@@ -29,10 +31,14 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 test-sqlite: venv
-	ERZL_TEST_DATABASE=sqlite $(BIN)/pytest -q
+	ERZL_TEST_DATABASE=sqlite $(BIN)/pytest -q -m "not conformance"
 
 test-postgresql: venv
-	ERZL_TEST_DATABASE=postgresql $(BIN)/pytest -q
+	ERZL_TEST_DATABASE=postgresql $(BIN)/pytest -q -m "not conformance"
+
+## Our schemas and generators against the official ones (needs the reference files).
+conformance: venv
+	ERZL_SHARED_REFERENCE=$(SHARED_REFERENCE) $(BIN)/pytest -q -m conformance tests/parse
 
 ## Speed and memory figures (printed, never asserted).
 bench: venv

@@ -24,6 +24,14 @@ def pytest_report_header(config) -> str:
     return f"register backend: {BACKEND}"
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """A test that compares with the official schemas (the ``official`` fixture) needs the
+    shared reference files: it is a conformance test (``make conformance``)."""
+    for item in items:
+        if "official" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.conformance)
+
+
 def _pg_admin():
     return create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
 

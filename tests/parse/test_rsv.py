@@ -239,6 +239,7 @@ def test_zero_report_in_the_official_style():
     assert persons(path) == []
 
 
+@pytest.mark.conformance
 def test_official_sample_is_read_and_its_name_is_not_its_id():
     path = reference_dir() / OFFICIAL_SAMPLE
     rsv.validate_structure(path)

@@ -425,6 +425,7 @@ def template_document(variant: int, optional: bool) -> etree._ElementTree:
 TEMPLATE_VARIANTS = [(v, opt) for v in range(4) for opt in (True, False)]
 
 
+@pytest.mark.conformance
 @pytest.mark.parametrize(("variant", "optional"), TEMPLATE_VARIANTS)
 def test_template_derived_documents_pass_both_schemas_and_parse(
     variant, optional, official, ours, tmp_path
@@ -440,6 +441,7 @@ def test_template_derived_documents_pass_both_schemas_and_parse(
     assert record.zags_code == "stringst"
 
 
+@pytest.mark.conformance
 def test_template_first_options_are_the_absent_flags(tmp_path):
     path = tmp_path / "flags.xml"
     template_document(0, True).write(str(path), encoding="UTF-8", xml_declaration=True)
@@ -467,6 +469,7 @@ def test_template_first_options_are_the_absent_flags(tmp_path):
     assert father.residence is ABSENT  # ПрАдрМЖ
 
 
+@pytest.mark.conformance
 def test_template_second_options_are_the_values(tmp_path):
     path = tmp_path / "values.xml"
     template_document(1, True).write(str(path), encoding="UTF-8", xml_declaration=True)
@@ -485,6 +488,7 @@ def test_template_second_options_are_the_values(tmp_path):
     )
 
 
+@pytest.mark.conformance
 def test_template_third_options(tmp_path):
     path = tmp_path / "third.xml"
     template_document(2, True).write(str(path), encoding="UTF-8", xml_declaration=True)
@@ -499,6 +503,7 @@ def test_template_third_options(tmp_path):
     assert record.child.birth_date == PartialDate(2008, ABSENT, ABSENT)  # "2008+04:00"
 
 
+@pytest.mark.conformance
 def test_template_partial_dates_with_day_and_month(tmp_path):
     path = tmp_path / "fourth.xml"
     template_document(5, True).write(str(path), encoding="UTF-8", xml_declaration=True)
