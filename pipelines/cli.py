@@ -16,6 +16,8 @@ log = logging.getLogger("pipelines")
 EXIT_VIOLATIONS = 1  # erzl check found a broken invariant
 EXIT_USAGE = 2  # bad arguments or configuration
 EXIT_FAILURE = 3  # the command failed (database, disk, internal); the line says which
+EXIT_REFUSED = 4  # erzl ingest: a file was quarantined or refused whole
+EXIT_NOTHING = 5  # erzl ingest: nothing to ingest
 
 
 class _Stderr(logging.StreamHandler):
@@ -59,8 +61,11 @@ def cmd_ingest(args, settings: config.Settings) -> int:
             paths.append(given)
         else:
             print(f"erzl ingest: no such file or directory: {given}", file=sys.stderr)
-            return 2
-    summaries, run = ingest(settings, paths, as_of=args.as_of)
+            return EXIT_USAGE
+    progress = _Progress(sys.stderr) if not args.json else None
+    summaries, run = ingest(settings, paths, as_of=args.as_of, progress=progress)
+    if progress is not None:
+        progress.done()
     if args.json:
         _print_lines([s.as_json() for s in summaries] + [run.as_json()])
     else:
@@ -74,6 +79,76 @@ def cmd_ingest(args, settings: config.Settings) -> int:
             f"run {run.run_id}: {run.enrolled} enrolled, {run.policies_issued} policies issued, "
             f"{run.review} held for review; report {', '.join(run.reports)}"
         )
+    if not summaries:
+        print("erzl ingest: nothing to ingest", file=sys.stderr)
+        return EXIT_NOTHING
+    if any(s.status in ("quarantined", "rejected") for s in summaries):
+        return EXIT_REFUSED
+    return 0
+
+
+class _Progress:
+    """What `erzl ingest` is doing, on stderr: one line rewritten in place on a terminal (n of
+    N, the file, its records), one line per file otherwise. File names only, never values."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.shown = False
+
+    def __call__(self, done: int, total: int, summary) -> None:
+        line = f"[{done}/{total}] {summary.file}: {summary.status}, {summary.received} record(s)"
+        if self.tty:
+            self.stream.write("\r\033[K" + line[:200])
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        if self.tty and self.shown:
+            self.stream.write("\n")
+
+
+def cmd_status(_args, settings: config.Settings) -> int:
+    """The settings in effect, the database and its migration level, and the work waiting."""
+    from alembic.migration import MigrationContext
+    from sqlalchemy import func, select
+
+    from pipelines.intake import FEEDS
+    from pipelines.register import db
+    from pipelines.register.models import ReceivedFile, Run
+    from pipelines.run import UNFINISHED, run_is_live
+
+    url = db.engine(settings).url.render_as_string(hide_password=True)
+    print(f"data directory   {settings.home}")
+    print(f"register         {url}")
+    with db.engine(settings).connect() as connection:
+        revision = MigrationContext.configure(connection).get_current_revision()
+    print(f"migration level  {revision or 'none (run erzl db upgrade)'}")
+    if settings.insurers_csv is None:
+        print("insurers         DEMO LIST shipped with the package: set ERZL_INSURERS (!)")
+    else:
+        print(f"insurers         {settings.insurers_csv}")
+    print(f"fund region      {settings.region}")
+    print(
+        f"contribution term {settings.foreign_min_months(date.today())} months today "
+        f"({settings.foreign_rule_label(date.today())})"
+    )
+    for feed in FEEDS:
+        inbox = settings.feed_inbox(feed)
+        waiting = sum(1 for p in inbox.iterdir() if p.is_file()) if inbox.is_dir() else 0
+        print(f"inbox {feed:<11} {waiting} file(s) waiting")
+    quarantined = sum(1 for _ in settings.quarantine.rglob("*.reason.txt"))
+    print(f"quarantine       {quarantined} file(s)")
+    if revision is None:
+        return 0
+    with db.session_scope(settings) as session:
+        stuck = session.scalar(select(func.count()).where(ReceivedFile.state.in_(UNFINISHED)))
+        running = session.scalars(select(Run).where(Run.status == "running")).all()
+    dead = [r.id for r in running if not run_is_live(r)]
+    print(f"unfinished files {stuck} (erzl recover finishes those of runs that died)")
+    print(f"runs running     {len(running)}, of which dead: {len(dead)}")
     return 0
 
 
@@ -171,13 +246,17 @@ def cmd_policy(args, settings: config.Settings) -> int:
     from pipelines.register import db, exports
     from pipelines.run import ensure_schema
 
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        print(f"erzl policy: --out {out} is not a directory", file=sys.stderr)
+        return EXIT_USAGE
     ensure_schema(settings)
     with db.session_scope(settings) as session:
         extract = exports.policy_extract(session, args.enp, settings.region)
     if extract is None:
         print(f"erzl policy: no policy {args.enp} in the register", file=sys.stderr)
         return 1
-    for path in render_policy(extract, Path(args.out)):
+    for path in render_policy(extract, out):
         print(path)
     return 0
 
@@ -225,6 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=date.fromisoformat, help="processing date (default: today)")
     p.add_argument("--dry-run", action="store_true", help="count, change nothing")
     p.set_defaults(func=cmd_renew)
+
+    p = sub.add_parser("status", help="settings in effect, database, backlog, stuck work")
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("check", help="check the register's invariants; non-zero when one fails")
     p.add_argument("--json", action="store_true", help="one JSON object per violation")

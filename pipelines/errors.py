@@ -36,7 +36,13 @@ class PipelineFailure(RuntimeError):
 
 def describe(exc: BaseException) -> str:
     """``E<code> <what happened>[ (file <id>)]`` from the exception's type and codes only."""
-    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+    from sqlalchemy.exc import (
+        ArgumentError,
+        DBAPIError,
+        NoSuchModuleError,
+        OperationalError,
+        SQLAlchemyError,
+    )
 
     from pipelines.parse.xmlsafe import FileError
 
@@ -44,15 +50,30 @@ def describe(exc: BaseException) -> str:
         return exc.line
     if isinstance(exc, FileError):  # its detail is written value-free where it is raised
         line = f"{exc.code} {exc.detail}"
+    elif isinstance(exc, (ArgumentError, NoSuchModuleError)):
+        line = "E105 ERZL_DATABASE_URL is not a database URL this installation can use"
     elif isinstance(exc, DBAPIError):
         kind = type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__
         sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-        if exc.connection_invalidated or sqlstate in ("57P01", "57P02", "57P03", "08006"):
-            line = f"E102 the database connection was lost ({kind})"
+        # a failed connection has no SQLSTATE: its text (server, port, database — no person's
+        # data) is read to classify it, and never printed
+        said = str(exc.orig) if sqlstate is None and exc.orig is not None else ""
+        if sqlstate == "3D000" or ("database" in said and "does not exist" in said):
+            line = "E106 the database named by ERZL_DATABASE_URL does not exist"
+        elif sqlstate in ("28000", "28P01") or "authentication failed" in said:
+            line = "E107 the database refused the credentials in ERZL_DATABASE_URL"
+        elif (
+            exc.connection_invalidated
+            or sqlstate in ("57P01", "57P02", "57P03", "08006", "08001")
+            or (isinstance(exc, OperationalError) and sqlstate is None)
+        ):
+            line = f"E102 the database cannot be reached, or the connection was lost ({kind})"
         else:
             line = f"E101 database error: {kind}" + (f", SQLSTATE {sqlstate}" if sqlstate else "")
     elif isinstance(exc, SQLAlchemyError):
         line = f"E101 database error: {type(exc).__name__}"
+    elif isinstance(exc, UnicodeError):
+        line = "E104 the file is not text in the expected encoding (UTF-8)"
     elif isinstance(exc, OSError) and exc.errno is not None:
         name = errno.errorcode.get(exc.errno, str(exc.errno))
         line = f"E103 file system error: {exc.strerror or name} ({name})"

@@ -617,14 +617,24 @@ def _sum_run(session, run: Run) -> RunSummary:
 
 
 def ingest(
-    settings: Settings, paths: list[Path], *, as_of: date | None = None, run_id: str | None = None
+    settings: Settings,
+    paths: list[Path],
+    *,
+    as_of: date | None = None,
+    run_id: str | None = None,
+    progress=None,
 ) -> tuple[list[FileSummary], RunSummary]:
     """``erzl ingest``: the given files as one run, the same steps the DAGs take — after taking
-    over whatever runs that died left unfinished."""
+    over whatever runs that died left unfinished. ``progress(done, total, summary)`` is called
+    after each file."""
     run_id = start_run(settings, run_id=run_id, as_of=as_of, trigger="cli")
     recovered = recover(settings, run_id)
     file_ids = list(dict.fromkeys([*recovered, *receive_files(settings, run_id, paths)]))
-    summaries = [process_file(settings, run_id, file_id) for file_id in file_ids]
+    summaries = []
+    for done, file_id in enumerate(file_ids, start=1):
+        summaries.append(process_file(settings, run_id, file_id))
+        if progress is not None:
+            progress(done, len(file_ids), summaries[-1])
     return summaries, finish_run(settings, run_id)
 
 

@@ -73,7 +73,7 @@ def test_hostile_files_are_quarantined_with_f002_and_the_run_finishes(settings, 
     hostile = _hostile(tmp_path)
     assert (
         cli.main(["ingest", "--json", "--as-of", AS_OF.isoformat(), *map(str, hostile.values())])
-        == 0
+        == cli.EXIT_REFUSED
     )
     *files, totals = json_lines(capsys.readouterr().out)
     assert {(f["file"], f["status"], tuple(f["codes"])) for f in files} == {

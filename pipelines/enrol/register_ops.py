@@ -279,7 +279,10 @@ def sync_insurers(session: Session, settings: Settings) -> list[Insurer]:
     """
     source = settings.insurers_csv
     if source is None:
-        log.info("ERZL_INSURERS is not set: using the demo insurers shipped with the package")
+        log.warning(
+            "ERZL_INSURERS is not set: people are assigned to the DEMO insurers shipped with "
+            "the package"
+        )
         source = SHIPPED_INSURERS
     existing = {i.code: i for i in session.scalars(select(Insurer))}
     rows = _read_insurers(source)

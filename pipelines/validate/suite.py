@@ -8,6 +8,7 @@ imported on first use here, never when this module is imported.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
@@ -50,6 +51,9 @@ def _get_engine() -> tuple[EphemeralDataContext, BatchDefinition]:
             # GE reads this when it is imported; the context config below says it again.
             os.environ["GX_ANALYTICS_ENABLED"] = "False"
             import great_expectations as gx
+
+            # its own chatter would fill the task logs: warnings and above only
+            logging.getLogger("great_expectations").setLevel(logging.WARNING)
             from great_expectations.data_context.types.base import (
                 DataContextConfig,
                 InMemoryStoreBackendDefaults,

@@ -165,7 +165,7 @@ if BACKEND == "postgresql":  # a PostgreSQL connection to terminate exists on th
         scenario, env, settings, log = _setup(tmp_path, erzl_env, feed)
         failed = in_child(scenario.ingest(), env={**env, "ERZL_FAULT": f"{point}:pgterm"}, log=log)
         assert failed == EXIT_FAILURE, log.read_text()
-        _assert_one_clean_line(log.read_text(), scenario, "E102 the database connection was lost")
+        _assert_one_clean_line(log.read_text(), scenario, "E102 the database cannot be reached")
 
         assert in_child(scenario.ingest(), env=env, log=log) == 0, log.read_text()
         assert snapshot(settings) == clean_runs[feed][0]
