@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Param, dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 
+from erzl_airflow import assets
+
 FEED = "zags_births"
+INBOX = assets.inbox(FEED)
+REPORT = assets.run_report(FEED)
+POOL = os.environ.get("ERZL_REGISTER_POOL", "default_pool")
 
 DOC = """
 ### zags_births_ingest — births to electronic policies
@@ -48,7 +54,7 @@ def _release_run(context) -> None:
 
 @dag(
     dag_id="zags_births_ingest",
-    schedule="* * * * *",
+    schedule=[INBOX],
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
@@ -71,7 +77,7 @@ def zags_births_ingest():
     def claim(params=None, logical_date=None, run_id=None, dag=None, dag_run=None) -> dict:
         from pipelines import tasks
 
-        # a manual run may have no logical date; its run_after is as fixed
+        # an asset-triggered or manual run may have no logical date; its run_after is as fixed
         when = logical_date or getattr(dag_run, "run_after", None)
         as_of = tasks.processing_date(when, (params or {}).get("as_of"))
         claimed = tasks.claim(FEED, dag.dag_id, run_id, as_of)
@@ -80,19 +86,36 @@ def zags_births_ingest():
         return claimed
 
     @task
-    def process(claimed: dict) -> list[dict]:
+    def senders(claimed: dict) -> list[dict]:
         from pipelines import tasks
 
-        return tasks.process(claimed)
+        return tasks.groups(claimed)
 
-    @task
-    def finish(claimed: dict, processed: list[dict]) -> dict:
+    # one mapped task per sender: a sender's files in order, senders side by side, each
+    # retried on its own; the pool bounds how many write to the register at once
+    @task(pool=POOL, map_index_template="{{ group_label }}")
+    def process(group: dict) -> list[dict]:
+        from airflow.sdk import get_current_context
+
         from pipelines import tasks
 
-        return tasks.finish(claimed)
+        get_current_context()["group_label"] = f"{len(group['file_ids'])} file(s)"
+        return tasks.process(group)
+
+    @task(outlets=[assets.REGISTER, REPORT])
+    def finish(claimed: dict, processed: list, outlet_events=None) -> dict:
+        from pipelines import tasks
+
+        totals = tasks.finish(claimed)
+        # what the run did, on the asset events a downstream DAG (or an analyst) sees
+        note = tasks.run_note(totals)
+        for asset in (assets.REGISTER, REPORT):
+            outlet_events[asset].extra = note
+        print(note["summary"])
+        return totals
 
     claimed = claim()
-    finish(claimed, process(claimed))
+    finish(claimed, process.expand(group=senders(claimed)))
 
 
 zags_births_ingest()

@@ -241,11 +241,13 @@ def _recognise(row: ReceivedFile, path: Path) -> None:
     read without side effects. What cannot be read is decided when the file is applied."""
     try:
         row.feed = intake.detect_feed(path)
+        row.sender = row.feed  # ROGDINF answers all come from ЕГР ЗАГС
         if row.feed == "fns_rsv":
             from pipelines.parse.rsv import read_header
 
             header = read_header(path)
             row.document_date, row.correction_no = header.document_date, header.correction_no
+            row.sender = f"{header.payer_inn}/{header.payer_kpp or ''}"
     except FileError:
         pass
 
@@ -328,6 +330,19 @@ def files_of_run(settings: Settings, run_id: str) -> list[int]:
             )
         ).all()
         return [row.id for row in sorted(rows, key=lambda r: (*_processing_order(r), r.id))]
+
+
+def work_groups(settings: Settings, file_ids: list[int]) -> list[list[int]]:
+    """The files split by sender, each group in processing order: a sender's files (an РСВ
+    payer's report and its corrections) are applied one after the other; groups of different
+    senders are independent and may run side by side (the DAGs map one task over each)."""
+    with db.session_scope(settings) as session:
+        rows = [session.get(ReceivedFile, file_id) for file_id in file_ids]
+    groups: dict[tuple, list[int]] = {}
+    for row in sorted(rows, key=lambda r: (*_processing_order(r), file_ids.index(r.id))):
+        key = (row.feed, row.sender) if row.sender else ("file", row.id)
+        groups.setdefault(key, []).append(row.id)
+    return list(groups.values())
 
 
 def _processing_order(row: ReceivedFile) -> tuple:

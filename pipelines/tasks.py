@@ -48,14 +48,24 @@ def claim(feed: str, dag_id: str, airflow_run_id: str, as_of: date) -> dict:
         or _run_exists(settings, run_id)
         or run.has_unfinished_work(settings, run_id, feed=feed)
     ):
-        return {"run_id": run_id, "file_ids": [], "as_of": as_of.isoformat()}
+        return {"run_id": run_id, "file_ids": [], "groups": [], "as_of": as_of.isoformat()}
     run.start_run(settings, run_id=run_id, as_of=as_of, trigger="airflow")
     recovered = run.recover(settings, run_id, feed=feed)
     journalled = run.receive_files(settings, run_id, claimed, remove_after=True)
     # and the files an earlier try of this task journalled before failing
     earlier = run.files_of_run(settings, run_id)
     file_ids = list(dict.fromkeys([*recovered, *journalled, *earlier]))
-    return {"run_id": run_id, "file_ids": file_ids, "as_of": as_of.isoformat()}
+    return {
+        "run_id": run_id,
+        "file_ids": file_ids,
+        "groups": run.work_groups(settings, file_ids),
+        "as_of": as_of.isoformat(),
+    }
+
+
+def groups(claimed: dict) -> list[dict]:
+    """One unit of mapped work per sender: the files of one sender, in order."""
+    return [{"run_id": claimed["run_id"], "file_ids": group} for group in claimed.get("groups", [])]
 
 
 def _run_exists(settings: config.Settings, run_id: str) -> bool:
@@ -68,7 +78,8 @@ def _run_exists(settings: config.Settings, run_id: str) -> bool:
 
 @boundary
 def process(claimed: dict) -> list[dict]:
-    """Process the claimed files in order; each file is its own transaction."""
+    """Process the claimed files (or one group of them) in order; each file is its own
+    transaction."""
     settings = config.load()
     return [
         run.process_file(settings, claimed["run_id"], file_id).as_json()
@@ -95,3 +106,19 @@ def release(dag_id: str, airflow_run_id: str) -> None:
     """A DAG run that failed for good gives its register run up at once, so the next DAG run
     takes its files over now rather than when the lease expires (the DAGs' failure callback)."""
     run.release(config.load(), run_key(dag_id, airflow_run_id), because="the DAG run failed")
+
+
+def run_note(totals: dict) -> dict:
+    """What a run did, in one line and as figures: for the run's asset events and its log."""
+    keys = ("files", "received", "accepted", "rejected", "review", "duplicate", "not_applicable")
+    figures = {k: totals.get(k, 0) for k in (*keys, "enrolled", "policies_issued")}
+    reports = [p for p in totals.get("reports", []) if p.endswith(".html")]
+    summary = (
+        f"{figures['files']} file(s), {figures['received']} record(s): "
+        f"{figures['accepted']} accepted, {figures['rejected']} rejected, "
+        f"{figures['review']} held for review, {figures['duplicate']} duplicate, "
+        f"{figures['not_applicable']} not applicable; {figures['enrolled']} enrolled"
+        + (f"; report {reports[0]}" if reports else "")
+    )
+    return {"run_id": totals.get("run_id"), **figures, "report": reports[0] if reports else None,
+            "summary": summary}  # fmt: skip

@@ -76,7 +76,7 @@ def detect_feed(path: Path) -> str:
     raise FileError("F004", "root element is of no known feed")
 
 
-def _waiting(folder: Path, settle_seconds: float = 0.0) -> list[Path]:
+def waiting(folder: Path, settle_seconds: float = 0.0) -> list[Path]:
     """Complete files in a folder, oldest first; a file that vanishes meanwhile is skipped.
 
     A file modified less than ``settle_seconds`` ago may still be being written: it is left for
@@ -112,8 +112,8 @@ def claim_inbox(settings: Settings, feed: str, run_id: str) -> list[Path]:
     inbox = settings.feed_inbox(feed)
     inbox.mkdir(parents=True, exist_ok=True)
     target = settings.work / safe_name(run_id)
-    claimed = _waiting(target) if target.is_dir() else []
-    for path in _waiting(inbox, settings.settle_seconds):
+    claimed = waiting(target) if target.is_dir() else []
+    for path in waiting(inbox, settings.settle_seconds):
         target.mkdir(parents=True, exist_ok=True)
         destination = _free_name(target, path.name)
         try:
@@ -148,7 +148,7 @@ def take_over_stranded(session: Session, settings: Settings, run_id: str, is_liv
     for folder in sorted(p for p in settings.work.iterdir() if p.is_dir() and p.name != mine):
         if is_live(folder.name):
             continue
-        for path in _waiting(folder):
+        for path in waiting(folder):
             digest = sha256_of(path)
             journalled = session.scalar(
                 select(ReceivedFile.id).where(

@@ -100,6 +100,7 @@ class ReceivedFile(Base):
     state: Mapped[str] = mapped_column(String(20), default="received", index=True)
     owner_run_id: Mapped[str | None] = mapped_column(String(120))
     records_seen: Mapped[int | None] = mapped_column(Integer)  # records the file holds
+    sender: Mapped[str | None] = mapped_column(String(40))  # an РСВ payer's ИНН/КПП; the feed
 
 
 class ReceivedRecord(Base):

@@ -8,11 +8,10 @@ package it calls must import without Airflow.
 from __future__ import annotations
 
 import ast
-import itertools
 import json
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -172,19 +171,26 @@ def test_scheduling_policy(dagbag, path):
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=_ids)
-def test_ingest_dags_pick_up_within_a_minute(dagbag, path):
-    from croniter import croniter
+def test_ingest_dags_are_started_by_files_arriving_in_their_inbox(dagbag, path):
+    """No polling schedule: each ingest DAG is scheduled on its inbox asset, which the
+    triggerer watches with the inbox trigger, looking at least once a minute."""
+    from airflow.sdk.definitions.timetables.assets import AssetTriggeredTimetable
+
+    from erzl_airflow.triggers import InboxTrigger
 
     for dag in _dags_of(dagbag, path):
         if dag.dag_id not in INGEST_DAGS:
             continue
-        timetable = dag.timetable
-        cron = getattr(timetable, "expression", None) or getattr(timetable, "_expression", None)
-        assert cron, f"{dag.dag_id}: expected a cron schedule, got {timetable!r}"
-        ticks = croniter(cron, datetime(2026, 3, 1, 23, 58))
-        times = [ticks.get_next(datetime) for _ in range(5)]
-        gaps = {b - a for a, b in itertools.pairwise(times)}
-        assert max(gaps) <= timedelta(minutes=1), f"{dag.dag_id}: {cron} is slower than a minute"
+        assert isinstance(dag.timetable, AssetTriggeredTimetable), dag.timetable
+        [asset] = dag.timetable.asset_condition.objects
+        feed = dag.dag_id.removesuffix("_ingest")
+        assert asset.uri == f"erzl://inbox/{feed}", asset.uri
+        [watcher] = asset.watchers
+        assert isinstance(watcher.trigger, InboxTrigger)
+        assert watcher.trigger.directory.endswith(f"/inbox/{feed}")
+        assert 0 < watcher.trigger.poke_interval <= 60
+        outlets = {a.name for t in dag.tasks for a in getattr(t, "outlets", [])}
+        assert {"erzl_register", f"erzl_run_report_{feed}"} <= outlets, outlets
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=_ids)

@@ -45,19 +45,26 @@ def _states(dag_run) -> dict[str, str]:
 
 
 def _xcom(dag_run, task_id: str):
+    """A task's return value; for a mapped task, its map indexes' values joined in order."""
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
     with create_session() as session:
-        row = session.scalars(
+        rows = session.scalars(
             XComModel.get_many(
                 run_id=dag_run.run_id,
                 dag_ids=dag_run.dag_id,
                 task_ids=task_id,
                 key="return_value",
+                map_indexes=None,
             )
-        ).first()
-        return XComModel.deserialize_value(row) if row is not None else None
+        ).all()
+        values = [(row.map_index, XComModel.deserialize_value(row)) for row in rows]
+    if not values:
+        return None
+    if values[0][0] < 0:  # not mapped
+        return values[0][1]
+    return [item for _, value in sorted(values, key=lambda v: v[0]) for item in value]
 
 
 def _export(settings) -> list[dict]:
@@ -133,7 +140,9 @@ def test_births_dag_enrols_live_born_children_and_ignores_a_resend(airflow_dag, 
     first = _run(dag, pendulum.datetime(2026, 3, 5, 9, tz="UTC"), {"as_of": as_of.isoformat()})
 
     assert str(first.state) == "success"
-    assert _states(first) == {"claim": "success", "process": "success", "finish": "success"}
+    assert _states(first) == {
+        "claim": "success", "senders": "success", "process": "success", "finish": "success",
+    }  # fmt: skip
     assert list(inbox.iterdir()) == []
     assert len(_files_under(settings.archive)) == 1  # the raw file, kept by its hash
 
@@ -203,7 +212,9 @@ def test_births_dag_with_an_empty_inbox_skips_and_writes_nothing(airflow_dag, er
     dag_run = _run(dag, pendulum.datetime(2026, 3, 7, 9, tz="UTC"))
 
     assert str(dag_run.state) == "success"
-    assert _states(dag_run) == {"claim": "skipped", "process": "skipped", "finish": "skipped"}
+    assert _states(dag_run) == {
+        "claim": "skipped", "senders": "skipped", "process": "skipped", "finish": "skipped",
+    }  # fmt: skip
     assert _files_under(settings.home) == []
     assert _export(settings) == []
     with db.session_scope(settings) as session:
@@ -234,7 +245,9 @@ def test_rsv_dag_enrols_entitled_foreign_workers_then_renewal_dry_run(
     dag_run = _run(airflow_dag("fns_rsv_ingest"), pendulum.datetime(2026, 2, 19, 22, tz="UTC"))
 
     assert str(dag_run.state) == "success"
-    assert _states(dag_run) == {"claim": "success", "process": "success", "finish": "success"}
+    assert _states(dag_run) == {
+        "claim": "success", "senders": "success", "process": "success", "finish": "success",
+    }  # fmt: skip
     assert list(inbox.iterdir()) == []
     processed = _xcom(dag_run, "process")
     assert len(processed) == len(reports)

@@ -32,6 +32,9 @@ def upgrade() -> None:
         )
         batch.add_column(sa.Column("owner_run_id", sa.String(length=120), nullable=True))
         batch.add_column(sa.Column("records_seen", sa.Integer(), nullable=True))
+        # who sent it, as far as the file says (an РСВ payer's ИНН/КПП): files of one sender
+        # are applied in order, files of different senders may run side by side
+        batch.add_column(sa.Column("sender", sa.String(length=40), nullable=True))
         batch.create_index("ix_received_files_state", ["state"])
     # files processed before states existed were applied and their receipts written
     op.execute("UPDATE received_files SET state = 'emitted' WHERE status <> 'received'")
@@ -40,6 +43,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("received_files") as batch:
         batch.drop_index("ix_received_files_state")
+        batch.drop_column("sender")
         batch.drop_column("records_seen")
         batch.drop_column("owner_run_id")
         batch.drop_column("state")
