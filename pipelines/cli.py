@@ -181,7 +181,8 @@ def cmd_recover(args, settings: config.Settings) -> int:
         from pipelines.check import check
 
         with db.session_scope(settings) as session:
-            stuck = [v for v in check(session, settings, hashes=False) if v.code in ("I03", "I04")]
+            wanted = ("I03", "I04", "I09")  # stuck files, dead runs, notices never written
+            stuck = [v for v in check(session, settings, hashes=False) if v.code in wanted]
         for violation in stuck:
             print(violation.line())
         stranded = sorted(p for p in settings.work.glob("*/*") if p.is_file())

@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from pipelines import errors, faults, intake
 from pipelines.codes import FileStatus, Outcome
@@ -37,6 +37,7 @@ from pipelines.register import db
 from pipelines.register.db import as_utc
 from pipelines.register.models import (
     FileContent,
+    Notification,
     Person,
     Policy,
     ReceivedFile,
@@ -168,14 +169,15 @@ def _renew(settings: Settings, run_id: str) -> None:
             renew_lease(session, settings, run)
 
 
-def release(settings: Settings, run_id: str, *, because: str) -> None:
-    """Mark a run failed now: its unfinished files are the next run's to take over."""
+def release(settings: Settings, run_id: str, *, because: str, status: str = "failed") -> None:
+    """End a run now (failed, unless said otherwise): its unfinished files are the next run's
+    to take over."""
     ensure_schema(settings)
     with db.session_scope(settings) as session:
         run = session.get(Run, run_id)
         if run is not None and run.status == "running":
             now = datetime.now(UTC)
-            run.status, run.finished_at, run.lease_until = "failed", now, now
+            run.status, run.finished_at, run.lease_until = status, now, now
             run.totals = {**(run.totals or {}), "failed_because": because}
 
 
@@ -223,8 +225,8 @@ def receive_files(
         with db.session_scope(settings) as session:
             got = intake.receive(session, settings, run_id, path, claimed=remove_after)
             row = session.get(ReceivedFile, got.file_id)
-            if not got.adopted and row.state == "received":
-                _recognise(row, path)
+            if not got.adopted and row.state == "received":  # read from the archived copy
+                _recognise(row, Path(session.get(FileContent, row.sha256).archive_path))
             entries.append(((*_processing_order(row), position), row.id))
         faults.point("intake.journalled")
         if remove_after:
@@ -287,6 +289,8 @@ def has_unfinished_work(settings: Settings, run_id: str, *, feed: str | None = N
     now = datetime.now(UTC)
     with db.session_scope(settings) as session:
         if _dead_runs(session, run_id, now) or _stuck_files(session, run_id, feed, now):
+            return True
+        if _runs_owing_notices(session, run_id):
             return True
         folders = settings.work.iterdir() if settings.work.is_dir() else ()
         return any(
@@ -387,6 +391,16 @@ def _process_file(settings: Settings, run_id: str, file_id: int) -> FileSummary:
     _renew(settings, run_id)
     deadline = time.monotonic() + settings.wait_seconds
     while (verdict := _claim(settings, run_id, file_id)) == "busy":
+        original = _original_in_flight(settings, run_id, file_id)
+        if original is not None:
+            # a copy waits for its original as long as the run applying it lives; when that
+            # run is gone, this one finishes the original first
+            if original == "dead":
+                _process_file(settings, run_id, _original_of(settings, file_id))
+            else:
+                _renew(settings, run_id)
+                time.sleep(POLL_SECONDS)
+            continue
         if time.monotonic() >= deadline:
             break
         time.sleep(POLL_SECONDS)
@@ -408,18 +422,46 @@ def _process_file(settings: Settings, run_id: str, file_id: int) -> FileSummary:
     return summary
 
 
+# PostgreSQL's answers to two transactions that crossed: a deadlock, a serialisation failure
+RETRYABLE_SQLSTATES = {"40P01", "40001"}
+
+
+def _original_of(settings: Settings, file_id: int) -> int | None:
+    with db.session_scope(settings) as session:
+        return session.get(ReceivedFile, file_id).duplicate_of
+
+
+def _original_in_flight(settings: Settings, run_id: str, file_id: int) -> str | None:
+    """For a copy whose original is not applied yet: ``live`` while a live run holds the
+    original, ``dead`` when none does; None for any other file."""
+    with db.session_scope(settings) as session:
+        row = session.get(ReceivedFile, file_id)
+        if row.duplicate_of is None:
+            return None
+        original = session.get(ReceivedFile, row.duplicate_of)
+        if original.state in ("applied", "emitted"):
+            return None
+        holder = original.owner_run_id or original.run_id
+        live = holder != run_id and run_is_live(session.get(Run, holder))
+        return "live" if live else "dead"
+
+
 def _retrying(settings: Settings, work, what: str):
-    """Run ``work(session)`` in one transaction; start again when it lost a race on a unique
-    key (another run committed the same birth act or СНИЛС first): this time the key is there
-    to be seen, and the work takes the path of a key applied before."""
+    """Run ``work(session)`` in one transaction; start again when it lost a race — on a unique
+    key (another run committed the same birth act or СНИЛС first: this time the key is there
+    to be seen, and the work takes the path of a key applied before), or to a deadlock with
+    another run's transaction (rolled back whole, so safe to run again)."""
     for attempt in range(1, APPLY_ATTEMPTS + 1):
         try:
             with db.session_scope(settings) as session:
                 return work(session)
-        except IntegrityError:
-            if attempt == APPLY_ATTEMPTS:
+        except DBAPIError as exc:
+            sqlstate = getattr(exc.orig, "sqlstate", None)
+            lost_race = isinstance(exc, IntegrityError) or sqlstate in RETRYABLE_SQLSTATES
+            if not lost_race or attempt == APPLY_ATTEMPTS:
                 raise
-            log.warning("%s: lost a race on a unique key, trying again", what)
+            log.warning("%s: lost a race to another run, trying again", what)
+            time.sleep(POLL_SECONDS * attempt)
     return None
 
 
@@ -583,7 +625,11 @@ def finish_run(settings: Settings, run_id: str) -> RunSummary:
         return recovered
 
     recovered = _retrying(settings, decide, f"run {run_id}")
-    for dead_id in recovered:
+    with db.session_scope(settings) as session:
+        # and any other run that died owing its insurers a notice (also one whose own
+        # recovery died before writing it)
+        owing = sorted(set(recovered) | _runs_owing_notices(session, run_id))
+    for dead_id in owing:
         with db.session_scope(settings) as session:
             dead = _sum_run(session, session.get(Run, dead_id))
             emit_run.write_notices(session, settings, dead_id)
@@ -604,6 +650,19 @@ def finish_run(settings: Settings, run_id: str) -> RunSummary:
         faults.point("finish.emitted")
         run.status, run.finished_at = "finished", datetime.now(UTC)
     return summary
+
+
+def _runs_owing_notices(session, run_id: str) -> set[str]:
+    """Runs other than this one, no longer live, with a notification not yet in a notice."""
+    owing = session.scalars(
+        select(Notification.run_id).where(Notification.notice_file.is_(None)).distinct()
+    )
+    now = datetime.now(UTC)
+    return {
+        other
+        for other in owing
+        if other != run_id and not run_is_live(session.get(Run, other), now)
+    }
 
 
 def _has_feed(session, run_ids: list[str], feed: str) -> bool:

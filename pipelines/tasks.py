@@ -42,19 +42,27 @@ def claim(feed: str, dag_id: str, airflow_run_id: str, as_of: date) -> dict:
     settings = config.load()
     run_id = run_key(dag_id, airflow_run_id)
     run.ensure_schema(settings)
-    claimed = intake.claim_inbox(settings, feed, run_id)
+    inbox = settings.feed_inbox(feed)
+    waiting = inbox.is_dir() and bool(intake.waiting(inbox, settings.settle_seconds))
+    own_folder = (settings.work / safe_name(run_id)).is_dir()  # an earlier try moved files
     if not (
-        claimed
+        waiting
+        or own_folder
         or _run_exists(settings, run_id)
         or run.has_unfinished_work(settings, run_id, feed=feed)
     ):
         return {"run_id": run_id, "file_ids": [], "groups": [], "as_of": as_of.isoformat()}
+    # the run's row (and its lease) exists before any file moves into its work folder, so no
+    # other run mistakes the folder for one a dead run left
     run.start_run(settings, run_id=run_id, as_of=as_of, trigger="airflow")
+    claimed = intake.claim_inbox(settings, feed, run_id)
     recovered = run.recover(settings, run_id, feed=feed)
     journalled = run.receive_files(settings, run_id, claimed, remove_after=True)
     # and the files an earlier try of this task journalled before failing
     earlier = run.files_of_run(settings, run_id)
     file_ids = list(dict.fromkeys([*recovered, *journalled, *earlier]))
+    if not file_ids:  # another run took what was waiting: this one did nothing, and says so
+        run.release(settings, run_id, because="nothing left to claim", status="finished")
     return {
         "run_id": run_id,
         "file_ids": file_ids,

@@ -60,6 +60,12 @@ def _hostile(tmp_path: Path) -> dict[str, Path]:
         "utf16_with_doctype": ('<?xml version="1.0" encoding="UTF-16"?>\n' + BOMB + "<r/>").encode(
             "utf-16"
         ),
+        # encodings the pre-parse scan cannot read are refused before libxml2 sees them (F001)
+        "utf32_with_doctype": ('<?xml version="1.0" encoding="UTF-32"?>\n' + BOMB + "<r/>").encode(
+            "utf-32"
+        ),
+        "ucs4_without_bom": ("<r>" + BOMB + "</r>").encode("utf-32-le"),
+        "utf7_with_doctype": b'<?xml version="1.0" encoding="UTF-7"?>\n+ADw-!DOCTYPE r+AD4-<r/>',
     }
     paths = {}
     for name, data in made.items():
@@ -69,20 +75,26 @@ def _hostile(tmp_path: Path) -> dict[str, Path]:
     return paths
 
 
-def test_hostile_files_are_quarantined_with_f002_and_the_run_finishes(settings, tmp_path, capsys):
+def test_hostile_files_are_quarantined_before_parsing_and_the_run_finishes(
+    settings, tmp_path, capsys
+):
     hostile = _hostile(tmp_path)
     assert (
         cli.main(["ingest", "--json", "--as-of", AS_OF.isoformat(), *map(str, hostile.values())])
         == cli.EXIT_REFUSED
     )
     *files, totals = json_lines(capsys.readouterr().out)
+
+    def expected(name: str) -> str:
+        return "F001" if name.startswith(("utf32", "ucs4", "utf7")) else "F002"
+
     assert {(f["file"], f["status"], tuple(f["codes"])) for f in files} == {
-        (p.name, "quarantined", ("F002",)) for p in hostile.values()
+        (p.name, "quarantined", (expected(n),)) for n, p in hostile.items()
     }
     assert totals["files"] == len(hostile)
-    for path in hostile.values():
+    for name, path in hostile.items():
         reason = next(settings.quarantine.rglob(f"{path.name}.reason.txt"))
-        assert reason.read_text("utf-8").startswith("F002\n")
+        assert reason.read_text("utf-8").startswith(expected(name) + "\n")
     assert register(settings) == []
     assert cli.main(["check"]) == 0
 
@@ -98,13 +110,14 @@ def test_a_sparse_file_over_the_limit_is_refused_unread_and_kept_once(
     with big.open("wb") as fh:
         fh.truncate(3 * 1024**3)
 
-    def never(path):
-        raise AssertionError("an oversized file was hashed")
+    def never(*args):
+        raise AssertionError("an oversized file was hashed or copied")
 
-    monkeypatch.setattr(intake, "sha256_of", never)
-    claimed = tasks.claim("zags_births", "zags_births_ingest", "manual__huge", AS_OF)
-    [summary] = tasks.process(claimed)
-    tasks.finish(claimed)
+    with monkeypatch.context() as patched:
+        patched.setattr(intake, "archive", never)
+        claimed = tasks.claim("zags_births", "zags_births_ingest", "manual__huge", AS_OF)
+        [summary] = tasks.process(claimed)
+        tasks.finish(claimed)
 
     assert (summary["status"], summary["codes"], summary["received"]) == (
         "quarantined",
@@ -117,7 +130,6 @@ def test_a_sparse_file_over_the_limit_is_refused_unread_and_kept_once(
     assert not big.exists()
     sent = etree.parse(summary["receipt"]).getroot().find(f"{RECEIPT_NS}File")
     assert sent.get("status") == "quarantined" and sent.get("sha256") is None
-    monkeypatch.undo()
     assert cli.main(["check"]) == 0
 
 
@@ -168,3 +180,25 @@ def test_an_empty_or_blank_file_is_quarantined_not_a_crash(settings, tmp_path, s
     path.write_bytes(b" " * size)
     [summary], _ = run.ingest(settings, [path], as_of=date(2026, 3, 2))
     assert (summary.status, summary.codes) == ("quarantined", ["F007"])
+
+
+def test_a_name_that_is_not_utf8_or_holds_control_characters_is_journalled_safely(
+    settings, tmp_path
+):
+    inbox = settings.feed_inbox("zags_births")
+    inbox.mkdir(parents=True)
+    valid = _valid(tmp_path).read_bytes()
+    (inbox / os.fsdecode(b"ROGDINF_\xff\xfe.xml")).write_bytes(valid)
+    (inbox / "ROGDINF_new\nline.xml").write_bytes(valid.replace(b"r-h", b"r-i"))
+
+    claimed = tasks.claim("zags_births", "zags_births_ingest", "manual__names", AS_OF)
+    summaries = tasks.process(claimed)
+    tasks.finish(claimed)
+
+    assert sorted(s["file"] for s in summaries) == [
+        "ROGDINF_new_line.xml",
+        "ROGDINF_\ufffd\ufffd.xml",
+    ]
+    assert {s["status"] for s in summaries} == {"accepted"}  # the second: its acts are Z005
+    assert all("\n" not in Path(s["receipt"]).name for s in summaries)
+    assert cli.main(["check"]) == 0

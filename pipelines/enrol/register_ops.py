@@ -288,9 +288,11 @@ def sync_insurers(session: Session, settings: Settings) -> list[Insurer]:
     rows = _read_insurers(source)
     for code, name, share in rows:
         insurer = existing.get(code)
-        if insurer is None:
-            insurer = Insurer(code=code, name=name, share=share, active=True)
-            session.add(insurer)
+        if insurer is None:  # two first runs at once may both add it: the key decides
+            values = {"code": code, "name": name, "share": share, "active": True}
+            insert_ignore(session, Insurer.__table__, values)
+            insurer = session.get(Insurer, code, populate_existing=True)
+            insurer.name, insurer.share, insurer.active = name, share, True
             existing[code] = insurer
         else:
             insurer.name, insurer.share, insurer.active = name, share, True

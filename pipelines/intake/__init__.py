@@ -11,7 +11,9 @@ import hashlib
 import logging
 import os
 import shutil
+import tempfile
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -154,7 +156,7 @@ def take_over_stranded(session: Session, settings: Settings, run_id: str, is_liv
                 select(ReceivedFile.id).where(
                     ReceivedFile.run_id == folder.name,
                     ReceivedFile.sha256 == digest,
-                    ReceivedFile.name == path.name,
+                    ReceivedFile.name == journal_name(path),
                 )
             )
             if journalled is not None:
@@ -175,21 +177,40 @@ def take_over_stranded(session: Session, settings: Settings, run_id: str, is_liv
     return moved
 
 
-def archive(settings: Settings, path: Path, sha256: str) -> Path:
-    """Copy the bytes to ``archive/<aa>/<sha256>`` once; an archived file is never rewritten."""
-    destination = settings.archive / sha256[:2] / sha256
-    if not destination.exists():
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        tmp = destination.with_name(f".{sha256}.{os.getpid()}.tmp")
-        try:
-            faults.point("intake.archiving")
-            shutil.copyfile(path, tmp)
+def archive(settings: Settings, path: Path) -> tuple[str, Path]:
+    """Copy the bytes to ``archive/<aa>/<sha256>`` and hash them in the same read, so the hash
+    is the hash of what was archived even if a sender is still appending to the file. An
+    archived file is never rewritten. Returns the SHA-256 and the archive path."""
+    settings.archive.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=settings.archive, prefix=".incoming-", suffix=".tmp")
+    tmp = Path(name)
+    digest = hashlib.sha256()
+    try:
+        faults.point("intake.archiving")
+        with os.fdopen(fd, "wb") as out, path.open("rb") as source:
+            for chunk in iter(lambda: source.read(1 << 20), b""):
+                digest.update(chunk)
+                out.write(chunk)
+        sha256 = digest.hexdigest()
+        destination = settings.archive / sha256[:2] / sha256
+        if destination.exists():
+            tmp.unlink()
+        else:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            tmp.chmod(0o444)
             os.replace(tmp, destination)
-        except BaseException:
-            tmp.unlink(missing_ok=True)  # a full disk leaves no partial copy behind
-            raise
-        destination.chmod(0o444)
-    return destination
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk leaves no partial copy behind
+        raise
+    return sha256, destination
+
+
+def journal_name(path: Path) -> str:
+    """A received file's name as the journal, receipts and reports show it: bytes that are not
+    UTF-8 become U+FFFD and control characters ``_``, so any name a file system allows can be
+    stored, written into XML and printed on one line."""
+    raw = os.fsencode(path.name).decode("utf-8", errors="replace")
+    return "".join("_" if unicodedata.category(ch) == "Cc" else ch for ch in raw)
 
 
 @dataclass(frozen=True)
@@ -214,8 +235,7 @@ def receive(
     size = path.stat().st_size
     if size > settings.max_file_bytes:
         return Received(_refuse_oversized(session, settings, run_id, path, size, claimed), False)
-    digest = sha256_of(path)
-    archived = archive(settings, path, digest)
+    digest, archived = archive(settings, path)
     faults.point("intake.archived")
     first = insert_ignore(
         session,
@@ -225,12 +245,12 @@ def receive(
     if not first:
         same = session.scalars(
             select(ReceivedFile)
-            .where(ReceivedFile.sha256 == digest, ReceivedFile.name == path.name)
+            .where(ReceivedFile.sha256 == digest, ReceivedFile.name == journal_name(path))
             .order_by(ReceivedFile.id.desc())
         ).first()
         if same is not None and _is_a_retry_of(session, same, run_id, claimed):
             return Received(same.id, True)
-    row = _journal_row(run_id, path.name, digest, size)
+    row = _journal_row(run_id, journal_name(path), digest, size)
     session.add(row)
     session.flush()
     content = session.get(FileContent, digest)
@@ -278,13 +298,14 @@ def _refuse_oversized(
     """Journal a file too large to take, unhashed: its content key says so, nothing is copied.
     A file claimed from the inbox is moved (a rename, no copy) to quarantine; one given on the
     command line stays where it is."""
-    key = hashlib.sha256(f"unhashed|{run_id}|{path.name}|{size}".encode()).hexdigest()
+    name = journal_name(path)
+    key = hashlib.sha256(f"unhashed|{run_id}|{name}|{size}".encode()).hexdigest()
     insert_ignore(
         session,
         FileContent.__table__,
         {"sha256": key, "size": size, "archive_path": "", "hashed": False},
     )
-    row = _journal_row(run_id, path.name, key, size)
+    row = _journal_row(run_id, name, key, size)
     row.state, row.status = "applied", "quarantined"
     row.codes, row.records_seen = ["F007"], 0
     row.detail = f"file is larger than ERZL_MAX_FILE_MB ({settings.max_file_bytes} bytes)"
@@ -293,10 +314,10 @@ def _refuse_oversized(
     session.flush()
     error = FileError("F007", row.detail)
     if claimed:
-        kept = quarantine_path(settings, run_id, path.name)
+        kept = quarantine_path(settings, run_id, name)
         kept.parent.mkdir(parents=True, exist_ok=True)
         os.replace(path, kept)
-    write_reason(settings, run_id, path.name, error)
+    write_reason(settings, run_id, name, error)
     log.warning("file %s refused unread: larger than the size limit", row.id)
     return row.id
 

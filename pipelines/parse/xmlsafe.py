@@ -73,8 +73,14 @@ def _scan(path: str, _size: int, _mtime_ns: int, _inode: int) -> tuple[str, str]
     blank = True
     tail = b""
     with open(path, "rb") as fh:
+        first = True
         while n := fh.readinto(buffer):
             chunk = view[:n]
+            if first:
+                first = False
+                refused = _unaccepted_encoding(bytes(chunk[:256]))
+                if refused is not None:
+                    return refused
             if blank and _NON_BLANK.search(chunk):
                 blank = False
             if _DECLARATION.search(chunk) or _DECLARATION.search(tail + bytes(chunk[:_OVERLAP])):
@@ -82,6 +88,24 @@ def _scan(path: str, _size: int, _mtime_ns: int, _inode: int) -> tuple[str, str]
             tail = bytes(chunk[-_OVERLAP:])
     if blank:
         return ("F007", "file is empty")
+    return None
+
+
+# The feeds are UTF-8 or windows-1251; UTF-16 is scanned above as well. Any other encoding a
+# document may declare (UTF-7, UTF-32, EBCDIC, …) would hide its markup from the scan: refused.
+_ACCEPTED_ENCODINGS = {"utf-8", "utf8", "windows-1251", "cp1251", "us-ascii", "ascii", "utf-16"}
+_DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+_WIDE_STARTS = (b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00", b"\x00\x00\x00<", b"<\x00\x00\x00")
+
+
+def _unaccepted_encoding(head: bytes) -> tuple[str, str] | None:
+    """F001 for a document in an encoding the pre-parse scan cannot read (UCS-4/UTF-32 by its
+    first bytes, or any declared encoding outside the accepted ones)."""
+    if head.startswith(_WIDE_STARTS):
+        return ("F001", "encoding not accepted (UCS-4/UTF-32)")
+    declared = _DECLARED.match(head.removeprefix(b"\xef\xbb\xbf"))
+    if declared and declared.group(1).decode("ascii").lower() not in _ACCEPTED_ENCODINGS:
+        return ("F001", "encoding not accepted (only UTF-8 and windows-1251)")
     return None
 
 

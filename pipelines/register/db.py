@@ -72,7 +72,9 @@ def _terminate_own_connections() -> None:
     for url in list(_known_urls):
         if not url.startswith("postgresql"):
             continue
-        other = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        other = create_engine(
+            url, isolation_level="AUTOCOMMIT", poolclass=NullPool, hide_parameters=True
+        )
         with other.connect() as conn:
             conn.execute(
                 text(

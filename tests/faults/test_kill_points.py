@@ -109,3 +109,25 @@ def test_killed_twice_in_a_row_still_converges(tmp_path, erzl_env, clean_runs, f
     assert in_child(scenario.ingest(), env=env, log=log) == 0, log.read_text()
     assert snapshot(settings) == clean_runs[feed][0]
     assert violations(settings) == []
+
+
+@pytest.mark.parametrize(
+    "points",
+    [
+        ("apply.committed@1", "apply.claimed@1"),
+        ("emit.receipt_written@1", "finish.recovered_emitted@1"),
+    ],
+    ids=["committed-then-taking-over", "receipt-then-its-outputs"],
+)
+def test_a_run_that_dies_owing_notices_gets_them_written_even_if_its_recovery_dies(
+    tmp_path, erzl_env, points
+):
+    """One file, so no later file names the first run: its insurers' notices are still owed
+    after the run that took it over died too, and the next run writes them."""
+    scenario, env, settings, log = _setup(tmp_path, erzl_env, "zags_births")
+    one = erzl("ingest", "--as-of", "2026-03-02", str(scenario.files[0]))
+    for point in points:
+        assert in_child(one, env={**env, "ERZL_FAULT": point}, log=log) == -signal.SIGKILL, point
+    assert in_child(one, env=env, log=log) == 0, log.read_text()
+    assert violations(settings) == []
+    assert all(n[-1] for n in snapshot(settings)["notifications"])

@@ -155,3 +155,45 @@ def test_two_recoveries_at_once_finish_a_dead_run_once(tmp_path, erzl_env, clean
 
     assert snapshot(settings) == clean_runs["zags_births"][0]
     assert violations(settings) == []
+
+
+def test_a_copy_waits_for_its_original_past_the_wait_limit_while_its_run_lives(tmp_path, erzl_env):
+    """The original is held (claimed, not yet applied) longer than ERZL_WAIT_SECONDS: the copy
+    under another name waits as long as the run holding it lives, then accounts for every
+    record — never "in flight, 0 records" with the copy left for someone else."""
+    env, settings = _env(erzl_env)
+    path = _births(tmp_path, "req-1", "ROGDINF_original.xml")
+    copy = tmp_path / "ROGDINF_copy.xml"
+    copy.write_bytes(path.read_bytes())
+    a = spawn(_ingest(path), env={**env, "ERZL_FAULT": "apply.claimed@1:sleep=5"},
+              log=tmp_path / "a.log")  # fmt: skip
+    _wait_for_state(settings, "applying")
+    b = spawn(_ingest(copy), env={**env, "ERZL_WAIT_SECONDS": "1"}, log=tmp_path / "b.log")
+    assert (wait(a), wait(b)) == (0, 0), (tmp_path / "b.log").read_text()
+
+    [second, _run] = [json.loads(line) for line in (tmp_path / "b.log").read_text().splitlines()]
+    assert (second["status"], second["received"], second["duplicate"]) == ("duplicate", 3, 3)
+    assert violations(settings) == []
+
+
+def test_a_transaction_that_lost_a_deadlock_is_run_again(erzl_env):
+    """PostgreSQL ends one of two crossed transactions with SQLSTATE 40P01: rolled back whole,
+    the work is simply done again."""
+    from sqlalchemy.exc import OperationalError
+
+    from pipelines.run import _retrying
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    settings = config.load({k: v for k, v in erzl_env.items() if v is not None})
+    tries = []
+
+    def work(session):
+        tries.append(1)
+        if len(tries) == 1:
+            raise OperationalError("UPDATE enp_counters …", {}, Deadlock())
+        return "done"
+
+    assert _retrying(settings, work, "test") == "done"
+    assert len(tries) == 2
