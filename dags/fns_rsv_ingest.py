@@ -6,10 +6,10 @@ import os
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Param, dag, task
-from airflow.sdk.exceptions import AirflowSkipException
+from airflow.sdk import Param, dag
 
 from erzl_airflow import assets
+from erzl_airflow.ingest import ingest_tasks, release_run
 
 FEED = "fns_rsv"
 INBOX = assets.inbox(FEED)
@@ -46,13 +46,6 @@ stuck (I03, I04).
 """
 
 
-def _release_run(context) -> None:
-    """The DAG run failed for good: its files are the next run's to take over, now."""
-    from pipelines import tasks
-
-    tasks.release(context["dag"].dag_id, context["run_id"])
-
-
 @dag(
     dag_id="fns_rsv_ingest",
     schedule=[INBOX],
@@ -61,7 +54,7 @@ def _release_run(context) -> None:
     max_active_runs=1,
     dagrun_timeout=timedelta(hours=6),
     default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
-    on_failure_callback=_release_run,
+    on_failure_callback=release_run,
     tags=["erzl", "feed:rsv"],
     doc_md=DOC,
     params={
@@ -74,49 +67,7 @@ def _release_run(context) -> None:
     },
 )
 def fns_rsv_ingest():
-    @task
-    def claim(params=None, logical_date=None, run_id=None, dag=None, dag_run=None) -> dict:
-        from pipelines import tasks
-
-        # an asset-triggered or manual run may have no logical date; its run_after is as fixed
-        when = logical_date or getattr(dag_run, "run_after", None)
-        as_of = tasks.processing_date(when, (params or {}).get("as_of"))
-        claimed = tasks.claim(FEED, dag.dag_id, run_id, as_of)
-        if not claimed["file_ids"]:
-            raise AirflowSkipException("inbox is empty")
-        return claimed
-
-    @task
-    def senders(claimed: dict) -> list[dict]:
-        from pipelines import tasks
-
-        return tasks.groups(claimed)
-
-    # one mapped task per sender: a sender's files in order, senders side by side, each
-    # retried on its own; the pool bounds how many write to the register at once
-    @task(pool=POOL, map_index_template="{{ group_label }}")
-    def process(group: dict) -> list[dict]:
-        from airflow.sdk import get_current_context
-
-        from pipelines import tasks
-
-        get_current_context()["group_label"] = f"{len(group['file_ids'])} file(s)"
-        return tasks.process(group)
-
-    @task(outlets=[assets.REGISTER, REPORT])
-    def finish(claimed: dict, processed: list, outlet_events=None) -> dict:
-        from pipelines import tasks
-
-        totals = tasks.finish(claimed)
-        # what the run did, on the asset events a downstream DAG (or an analyst) sees
-        note = tasks.run_note(totals)
-        for asset in (assets.REGISTER, REPORT):
-            outlet_events[asset].extra = note
-        print(note["summary"])
-        return totals
-
-    claimed = claim()
-    finish(claimed, process.expand(group=senders(claimed)))
+    ingest_tasks(FEED, REPORT, POOL)
 
 
 fns_rsv_ingest()

@@ -7,6 +7,8 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag, task
 
+from erzl_airflow.ingest import release_run
+
 DOC = """
 ### foreign_policies_renewal — renew or lapse at the turn of the year
 
@@ -27,13 +29,6 @@ eligibility rule of `fns_rsv_ingest`.
 """
 
 
-def _release_run(context) -> None:
-    """The DAG run failed for good: its register run is marked failed, not left running."""
-    from pipelines import tasks
-
-    tasks.release(context["dag"].dag_id, context["run_id"])
-
-
 @dag(
     dag_id="foreign_policies_renewal",
     schedule="0 0 1 1 *",
@@ -42,7 +37,7 @@ def _release_run(context) -> None:
     max_active_runs=1,
     dagrun_timeout=timedelta(hours=6),
     default_args={"retries": 1, "retry_delay": timedelta(minutes=5)},
-    on_failure_callback=_release_run,
+    on_failure_callback=release_run,
     tags=["erzl", "maintenance"],
     doc_md=DOC,
     params={

@@ -73,6 +73,20 @@ def in_child(work: Callable[[], int], *, env: dict[str, str | None], log: Path) 
     return wait(spawn(work, env=env, log=log))
 
 
+def setup_scenario(tmp_path: Path, erzl_env: dict, feed: str, **env_changes):
+    """A feed's scenario, its environment and settings, the register loaded (or migrated)."""
+    scenario = SCENARIOS[feed](tmp_path / "in")
+    env = {**erzl_env, **scenario.env, "ERZL_FAULT": None, **env_changes}
+    settings = config.load({k: v for k, v in env.items() if v is not None})
+    log = tmp_path / "child.log"
+    first = (
+        ("register", "load", str(scenario.register_csv)) if scenario.register_csv
+        else ("db", "upgrade")
+    )  # fmt: skip
+    assert in_child(erzl(*first), env=env, log=log) == 0
+    return scenario, env, settings, log
+
+
 @pytest.fixture(scope="session", autouse=True)
 def warm_engine(tmp_path_factory):
     """Pay the fixed costs once in the parent — imports, compiled schemas, the validation

@@ -14,28 +14,19 @@ import time
 import pytest
 from sqlalchemy import select
 
-from pipelines import config
 from pipelines.register import db
 from pipelines.register.models import ReceivedFile
 from tests.conftest import BACKEND
-from tests.faults.conftest import SCENARIOS, erzl, in_child, snapshot, violations
+from tests.faults.conftest import (
+    SCENARIOS,
+    in_child,
+    setup_scenario,
+    snapshot,
+    violations,
+)
 from tests.scenarios import personal_values
 
 EXIT_FAILURE = 3
-
-
-def _setup(tmp_path, erzl_env, feed, **env_changes):
-    scenario = SCENARIOS[feed](tmp_path / "in")
-    env = {**erzl_env, **scenario.env, "ERZL_FAULT": None, **env_changes}
-    settings = config.load({k: v for k, v in env.items() if v is not None})
-    log = tmp_path / "child.log"
-    first = (
-        ("register", "load", str(scenario.register_csv))
-        if scenario.register_csv
-        else ("db", "upgrade")
-    )
-    assert in_child(erzl(*first), env=env, log=log) == 0
-    return scenario, env, settings, log
 
 
 def _assert_one_clean_line(log_text: str, scenario, code: str) -> None:
@@ -56,7 +47,7 @@ ENOSPC_POINTS = ["intake.archiving@2", "write.receipt@1", "write.notice@2", "wri
 def test_a_full_disk_at_a_write_fails_the_run_in_one_line_and_a_retry_completes_it(
     tmp_path, erzl_env, clean_runs, feed, point
 ):
-    scenario, env, settings, log = _setup(tmp_path, erzl_env, feed)
+    scenario, env, settings, log = setup_scenario(tmp_path, erzl_env, feed)
     failed = in_child(scenario.ingest(), env={**env, "ERZL_FAULT": f"{point}:enospc"}, log=log)
     assert failed == EXIT_FAILURE
     _assert_one_clean_line(log.read_text(), scenario, "E103 file system error")
@@ -108,7 +99,7 @@ def _unfill(folder) -> None:
 @pytest.mark.parametrize("feed", list(SCENARIOS))
 def test_a_really_full_data_directory_at_intake_then_freed(tmp_path, erzl_env, clean_runs, feed):
     with small_tmpfs(tmp_path / "home") as home:
-        scenario, env, settings, log = _setup(tmp_path, erzl_env, feed, ERZL_HOME=str(home))
+        scenario, env, settings, log = setup_scenario(tmp_path, erzl_env, feed, ERZL_HOME=str(home))
         _fill(home)
         assert in_child(scenario.ingest(), env=env, log=log) == EXIT_FAILURE
         _assert_one_clean_line(log.read_text(), scenario, "E103 file system error")
@@ -124,7 +115,7 @@ def test_the_disk_fills_between_commit_and_receipt_then_is_freed(
 ):
     """The first file is applied, then the disk fills while its receipt is to be written."""
     with small_tmpfs(tmp_path / "home") as home:
-        scenario, env, settings, log = _setup(tmp_path, erzl_env, feed, ERZL_HOME=str(home))
+        scenario, env, settings, log = setup_scenario(tmp_path, erzl_env, feed, ERZL_HOME=str(home))
         pause = {**env, "ERZL_FAULT": "apply.committed@1:sleep=3"}
         pid = os.fork()
         if pid == 0:
@@ -162,7 +153,7 @@ if BACKEND == "postgresql":  # a PostgreSQL connection to terminate exists on th
     def test_a_terminated_connection_fails_the_run_in_one_line_and_a_retry_completes_it(
         tmp_path, erzl_env, clean_runs, feed, point
     ):
-        scenario, env, settings, log = _setup(tmp_path, erzl_env, feed)
+        scenario, env, settings, log = setup_scenario(tmp_path, erzl_env, feed)
         failed = in_child(scenario.ingest(), env={**env, "ERZL_FAULT": f"{point}:pgterm"}, log=log)
         assert failed == EXIT_FAILURE, log.read_text()
         _assert_one_clean_line(log.read_text(), scenario, "E102 the database cannot be reached")

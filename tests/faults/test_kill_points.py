@@ -13,8 +13,14 @@ import signal
 
 import pytest
 
-from pipelines import config
-from tests.faults.conftest import SCENARIOS, erzl, in_child, snapshot, violations
+from tests.faults.conftest import (
+    SCENARIOS,
+    erzl,
+    in_child,
+    setup_scenario,
+    snapshot,
+    violations,
+)
 
 # (point, how many times the scenario passes it): every pass is a kill point of its own
 COMMON = [
@@ -48,25 +54,11 @@ def test_there_are_thirty_or_more_kill_points_per_feed():
         assert len(_points(feed)) >= 30, feed
 
 
-def _setup(tmp_path, erzl_env, feed):
-    scenario = SCENARIOS[feed](tmp_path / "in")
-    env = {**erzl_env, **scenario.env, "ERZL_FAULT": None}
-    settings = config.load({k: v for k, v in env.items() if v is not None})
-    log = tmp_path / "child.log"
-    first = (
-        ("register", "load", str(scenario.register_csv))
-        if scenario.register_csv
-        else ("db", "upgrade")
-    )
-    assert in_child(erzl(*first), env=env, log=log) == 0
-    return scenario, env, settings, log
-
-
 @pytest.mark.parametrize(("feed", "point"), CASES, ids=[f"{f}-{p}" for f, p in CASES])
 def test_killed_at_a_point_then_retried_equals_a_clean_run(
     tmp_path, erzl_env, clean_runs, feed, point
 ):
-    scenario, env, settings, log = _setup(tmp_path, erzl_env, feed)
+    scenario, env, settings, log = setup_scenario(tmp_path, erzl_env, feed)
 
     died = in_child(scenario.ingest(), env={**env, "ERZL_FAULT": point}, log=log)
     assert died == -signal.SIGKILL, f"the run did not die at {point}: {log.read_text()}"
@@ -85,7 +77,7 @@ def test_killed_then_recovered_by_erzl_recover_and_the_next_run(
 ):
     """The operator's way: `erzl recover --list` shows what is stuck, `erzl recover` finishes
     it; a retry of the original command afterwards changes nothing."""
-    scenario, env, settings, log = _setup(tmp_path, erzl_env, feed)
+    scenario, env, settings, log = setup_scenario(tmp_path, erzl_env, feed)
     died = in_child(scenario.ingest(), env={**env, "ERZL_FAULT": "apply.committed@2"}, log=log)
     assert died == -signal.SIGKILL
     assert any(v.startswith("I03 ") for v in violations(settings))
@@ -102,7 +94,7 @@ def test_killed_then_recovered_by_erzl_recover_and_the_next_run(
 
 @pytest.mark.parametrize("feed", list(SCENARIOS))
 def test_killed_twice_in_a_row_still_converges(tmp_path, erzl_env, clean_runs, feed):
-    scenario, env, settings, log = _setup(tmp_path, erzl_env, feed)
+    scenario, env, settings, log = setup_scenario(tmp_path, erzl_env, feed)
     for point in ("apply.record@2", "apply.before_commit@1"):
         died = in_child(scenario.ingest(), env={**env, "ERZL_FAULT": point}, log=log)
         assert died == -signal.SIGKILL, point
@@ -124,7 +116,7 @@ def test_a_run_that_dies_owing_notices_gets_them_written_even_if_its_recovery_di
 ):
     """One file, so no later file names the first run: its insurers' notices are still owed
     after the run that took it over died too, and the next run writes them."""
-    scenario, env, settings, log = _setup(tmp_path, erzl_env, "zags_births")
+    scenario, env, settings, log = setup_scenario(tmp_path, erzl_env, "zags_births")
     one = erzl("ingest", "--as-of", "2026-03-02", str(scenario.files[0]))
     for point in points:
         assert in_child(one, env={**env, "ERZL_FAULT": point}, log=log) == -signal.SIGKILL, point
