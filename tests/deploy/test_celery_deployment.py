@@ -80,7 +80,10 @@ class Deployment:
             ),
             "AIRFLOW__CELERY__BROKER_URL": f"{REDIS}/{1 + uuid.uuid4().int % 14}",
             "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + meta,
-            "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
+            # one task at a time per worker, none held in reserve: work that is ready at once
+            # (two payers, two feeds) has to spread over both workers
+            "AIRFLOW__CELERY__WORKER_CONCURRENCY": "1",
+            "AIRFLOW__CELERY__WORKER_PREFETCH_MULTIPLIER": "1",
             "AIRFLOW__API__PORT": str(self.port),
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API_AUTH__JWT_SECRET": uuid.uuid4().hex,
@@ -152,7 +155,7 @@ if BACKEND == "postgresql":
             for n in (1, 2):
                 made.start(
                     f"worker{n}", "celery", "worker", "--celery-hostname", f"w{n}@%h",
-                    "--concurrency", "2",
+                    "--concurrency", "1",
                 )  # fmt: skip
             _wait_for_dags(made)
             yield made
