@@ -19,8 +19,9 @@ POOL = os.environ.get("ERZL_REGISTER_POOL", "default_pool")
 DOC = """
 ### fns_rsv_ingest — employer contribution reports
 
-**What it does.** Every minute it claims the files waiting in `$ERZL_HOME/inbox/fns_rsv/`
-(atomic rename: one run per file), archives each by SHA-256, checks it against
+**What it does.** It starts when files arrive (the triggerer watches `$ERZL_HOME/inbox/fns_rsv/`,
+the `erzl_inbox_fns_rsv` asset), claims them (atomic rename: one run per file) and archives each
+by SHA-256, then — one mapped task per payer, payers side by side — checks each against
 `schemas/fns-rsv-5.08`, and applies the reports in the order of their document date to the
 contribution ledger: a higher НомКорр replaces what the payer filed for the persons it lists,
 `ПрАннулир="1"` removes a person's months, a stale correction changes nothing. Insured persons
@@ -29,8 +30,9 @@ the whole ledger: foreign workers (КодКатЛиц ВП*) whose counted month
 force (36 months before 2026-01-01, 60 from then; `ERZL_FOREIGN_MIN_MONTHS` overrides) are
 enrolled with an electronic policy to 31 December and an insurer by share.
 
-**Healthy looks like.** Most runs skip at `claim`. A run with files ends with `finish` green;
-its XCom holds the run totals (`enrolled`, `policies_issued`, `review`).
+**Healthy looks like.** No run while the inbox is empty. A run ends with `finish` green; its
+XCom and the `erzl_register` asset event hold the run totals (`enrolled`, `policies_issued`,
+`review`).
 
 **Where to look.** `$ERZL_HOME/outbox/receipts/<run>/`, `notices/<run>/`, `policies/`,
 `reports/`; refused payers (ИНН/КПП) get an `ER_` receipt; unreadable files sit in

@@ -19,14 +19,17 @@ POOL = os.environ.get("ERZL_REGISTER_POOL", "default_pool")
 DOC = """
 ### zags_births_ingest — births to electronic policies
 
-**What it does.** Every minute it claims the files waiting in `$ERZL_HOME/inbox/zags_births/`
-(an atomic rename, so a file is claimed by exactly one run), archives each by its SHA-256, checks it
-against `schemas/zags-rogdinf-4.0.1`, runs the birth rules (Great Expectations suite,
+**What it does.** It starts when files arrive: the triggerer watches
+`$ERZL_HOME/inbox/zags_births/` (the `erzl_inbox_zags_births` asset) and a run begins once they
+have settled. `claim` takes them (an atomic rename, so a file is claimed by exactly one run),
+archives each by its SHA-256 and finishes what runs that died left; `process` (mapped per sender)
+checks each against `schemas/zags-rogdinf-4.0.1`, runs the birth rules (Great Expectations suite,
 `pipelines/validate/births.py`), enrols live-born children with an electronic policy (ЕНП) and an
 insurer, then writes a receipt per file, a notice per insurer and the analysts' report.
 
-**Healthy looks like.** Most runs are *skipped* at `claim` (nothing in the inbox). A run that
-found files ends with `finish` green; its return value (XCom) has the run totals.
+**Healthy looks like.** No run while the inbox is empty. A run ends with `finish` green; what it
+did is on the `erzl_register` asset event, in `finish`'s log line and in its XCom. `erzl status`
+on a worker shows the backlog and stuck work.
 
 **Where to look.** Outputs under `$ERZL_HOME/outbox/`: `receipts/<run>/PR_*|ER_*`,
 `notices/<run>/`, `policies/`, `reports/report_<run>.html`. Unreadable files are kept in
