@@ -184,6 +184,8 @@ def _enp_check_digits(session: Session, _settings) -> Iterator[Violation]:
 
 
 def _policies_notified(session: Session, settings: Settings) -> Iterator[Violation]:
+    from pipelines.emit_run import notice_dir
+
     issued = session.scalars(select(Policy).where(Policy.issued_run_id.is_not(None)))
     for policy in issued:
         person = session.get(Person, policy.person_id)
@@ -199,9 +201,7 @@ def _policies_notified(session: Session, settings: Settings) -> Iterator[Violati
         if not notes:
             yield _v("I09", f"ЕНП {policy.enp}: no notification")
         for note in notes:
-            written = note.notice_file and (
-                settings.outbox / "notices" / _safe(note.run_id) / note.notice_file
-            )
+            written = note.notice_file and notice_dir(settings, note.run_id) / note.notice_file
             if not written or not Path(written).is_file():
                 yield _v("I09", f"ЕНП {policy.enp}: notification {note.id} has no written notice")
 
@@ -229,9 +229,3 @@ def _receipts_written(session: Session, settings: Settings) -> Iterator[Violatio
             or not (receipt_dir(session, settings, row) / row.receipt_name).is_file()
         ):
             yield _v("I11", f"file {row.id}: receipt missing")
-
-
-def _safe(run_id: str) -> str:
-    from pipelines.emit import safe_name
-
-    return safe_name(run_id)

@@ -86,6 +86,11 @@ def receipt_dir(session: Session, settings: Settings, row: ReceivedFile) -> Path
     return out_dir / str(row.id) if same_name_before else out_dir
 
 
+def notice_dir(settings: Settings, run_id: str) -> Path:
+    """``outbox/notices/<run>/``: where a run's insurer notices are written."""
+    return settings.outbox / "notices" / safe_name(run_id)
+
+
 def write_notices(session: Session, settings: Settings, run_id: str) -> list[Path]:
     """When the run assigned, renewed or lapsed anyone: a notice for every active insurer,
     listing its people (possibly none, so each insurer knows the run happened), and for any other
@@ -120,7 +125,7 @@ def write_notices(session: Session, settings: Settings, run_id: str) -> list[Pat
                 record_key=record.record_key if record else None,
             )
         )
-    out_dir = settings.outbox / "notices" / safe_name(run_id)
+    out_dir = notice_dir(settings, run_id)
     written = []
     active = session.scalars(select(Insurer.code).where(Insurer.active.is_(True))).all()
     for code in sorted(set(active) | set(by_insurer)) if by_insurer else []:

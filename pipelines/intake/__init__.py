@@ -116,16 +116,24 @@ def claim_inbox(settings: Settings, feed: str, run_id: str) -> list[Path]:
     target = settings.work / safe_name(run_id)
     claimed = waiting(target) if target.is_dir() else []
     for path in waiting(inbox, settings.settle_seconds):
-        target.mkdir(parents=True, exist_ok=True)
-        destination = _free_name(target, path.name)
-        try:
-            os.rename(path, destination)
-        except FileNotFoundError:
+        destination = _move_into(target, path)
+        if destination is None:
             continue  # another run claimed it first
         faults.point("inbox.claimed")
         claimed.append(destination)
     log.info("claimed %d file(s) from the %s inbox", len(claimed), feed)
     return claimed
+
+
+def _move_into(folder: Path, path: Path) -> Path | None:
+    """Rename ``path`` into ``folder`` (under a free name); None when another run took it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    destination = _free_name(folder, path.name)
+    try:
+        os.rename(path, destination)
+    except FileNotFoundError:
+        return None
+    return destination
 
 
 def _free_name(folder: Path, name: str) -> Path:
@@ -162,14 +170,9 @@ def take_over_stranded(session: Session, settings: Settings, run_id: str, is_liv
             if journalled is not None:
                 path.unlink(missing_ok=True)
                 continue
-            target = settings.work / mine
-            target.mkdir(parents=True, exist_ok=True)
-            destination = _free_name(target, path.name)
-            try:
-                os.rename(path, destination)
-            except FileNotFoundError:
-                continue  # another recovering run took it
-            moved.append(destination)
+            destination = _move_into(settings.work / mine, path)
+            if destination is not None:  # else another recovering run took it
+                moved.append(destination)
         with contextlib.suppress(OSError):  # not empty: another run is recovering it too
             folder.rmdir()
     if moved:
