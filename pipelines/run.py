@@ -270,7 +270,11 @@ def recover(settings: Settings, run_id: str, *, feed: str | None = None) -> list
         stranded = intake.take_over_stranded(
             session, settings, run_id, lambda folder: _holds(session, folder, run_id, now)
         )
-        stuck = _stuck_files(session, run_id, feed, now)
+        # a dead run's files are taken over together, in processing order: a sender's files
+        # are never split between two recovering runs
+        stuck = _stuck_files(session, run_id, feed, now, lock=True)
+        for row, _holder in stuck:
+            row.owner_run_id = run_id
         run = session.get(Run, run_id)
         recovered = {*(run.totals or {}).get("recovered_runs", []), *(r.id for r in dead)}
         recovered |= {holder for _, holder in stuck if holder != run_id}
@@ -310,13 +314,17 @@ def _holds(session, holder: str, run_id: str, now: datetime) -> bool:
 
 
 def _stuck_files(
-    session, run_id: str, feed: str | None, now: datetime
+    session, run_id: str, feed: str | None, now: datetime, *, lock: bool = False
 ) -> list[tuple[ReceivedFile, str]]:
     """Unfinished files (of ``feed``, or not recognised) that no live run but this one holds,
-    each with the run that held it."""
+    each with the run that held it, in processing order. With ``lock`` the rows are locked
+    (PostgreSQL; SQLite serialises writers anyway), so of two runs recovering at once the
+    second sees what the first took."""
     stuck = []
     rows = select(ReceivedFile).where(ReceivedFile.state.in_(UNFINISHED)).order_by(ReceivedFile.id)
-    for row in session.scalars(rows):
+    if lock:
+        rows = rows.with_for_update()
+    for row in sorted(session.scalars(rows), key=lambda r: (*_processing_order(r), r.id)):
         holder = row.owner_run_id or row.run_id
         if holder != run_id and _holds(session, holder, run_id, now):
             continue

@@ -277,6 +277,8 @@ def _is_a_retry_of(session: Session, earlier: ReceivedFile, run_id: str, claimed
 
     if earlier.run_id == run_id:
         return claimed
+    if earlier.owner_run_id == run_id:  # this run took it over already (recover)
+        return True
     journalled_by = session.get(Run, earlier.run_id)
     if earlier.state == "emitted" and journalled_by.status == "finished":
         return False
