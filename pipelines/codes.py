@@ -113,6 +113,12 @@ CATALOGUE: dict[str, Reason] = {
             "Correction number is not higher than the one already applied",
             "Номер корректировки не больше уже принятого: повторная отправка",
         ),
+        _r(
+            "F014",
+            R,
+            "Format version is not supported (the receipt names the version received)",
+            "Версия формата не поддерживается (версия указана в протоколе)",
+        ),
         # --- birth registrations (ЕГР ЗАГС) -------------------------------------------------
         _r(
             "Z001", N, "Stillbirth: nobody to enrol", "Мертворождение: лицо не подлежит страхованию"
@@ -207,6 +213,30 @@ CATALOGUE: dict[str, Reason] = {
             "(ERZL_MAX_BIRTH_ORDER)",
             "Очерёдность рождения или число родившихся детей вне допустимых пределов: "
             "требуется проверка",
+        ),
+        _r(
+            "Z017",
+            V,
+            "Mother not told apart: several people in the register share her name and birth "
+            "date, and the identity document does not single one out",
+            "Мать не определена однозначно: в регистре несколько лиц с теми же ФИО и датой "
+            "рождения, документ не позволяет выбрать одно: требуется проверка",
+        ),
+        _r(
+            "Z018",
+            V,
+            "Mother found by name and birth date, but her identity document differs from the "
+            "register's",
+            "Мать найдена по ФИО и дате рождения, но документ, удостоверяющий личность, не "
+            "совпадает с регистром: требуется проверка",
+        ),
+        _r(
+            "Z019",
+            V,
+            "The child may already be enrolled: several people in the register share the "
+            "child's name and birth date",
+            "Ребёнок, возможно, уже застрахован: в регистре несколько лиц с теми же ФИО и датой "
+            "рождения: требуется проверка",
         ),
         # --- employer contribution reports (РСВ) --------------------------------------------
         _r(

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from pipelines.enrol.register_ops import Provenance, create_person, ensure_insurer
 from pipelines.identifiers import enp_is_valid, snils_is_valid, snils_normalize
 from pipelines.link import by_snils
-from pipelines.register.models import InsurerAssignment, Policy
+from pipelines.register.models import IdentityDocument, InsurerAssignment, Policy
 
 COLUMNS = (
     "enp",
@@ -25,6 +25,9 @@ COLUMNS = (
     "insurer_code",
     "policy_status",
 )
+# Optional: the identity document on file, which confirms a link by name and birth date (a
+# mother found without a СНИЛС, pipelines.link). Files without these columns load as before.
+DOCUMENT_COLUMNS = ("document_kind", "document_series", "document_number")
 STATUSES = {"active", "suspended", "lapsed", "closed"}
 
 
@@ -46,7 +49,7 @@ def load_register(session: Session, path: Path, *, run_id: str | None = None) ->
         if missing:
             raise LoadError(f"missing column(s): {', '.join(sorted(missing))}")
         for line_no, row in enumerate(reader, start=2):
-            values = {k: (row.get(k) or "").strip() for k in COLUMNS}
+            values = {k: (row.get(k) or "").strip() for k in (*COLUMNS, *DOCUMENT_COLUMNS)}
             _check(values, line_no)
             snils = snils_normalize(values["snils"]) if values["snils"] else None
             if session.get(Policy, values["enp"]) is not None or (
@@ -79,6 +82,16 @@ def load_register(session: Session, path: Path, *, run_id: str | None = None) ->
                     reason="register_load",
                 )
             )
+            if values["document_number"]:
+                session.add(
+                    IdentityDocument(
+                        person_id=person.id,
+                        kind=values["document_kind"] or "21",
+                        series=values["document_series"] or None,
+                        number=values["document_number"],
+                        current=True,
+                    )
+                )
             if insurer:
                 session.add(
                     InsurerAssignment(

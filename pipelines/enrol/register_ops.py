@@ -7,7 +7,6 @@ caller's transaction; nothing here commits.
 from __future__ import annotations
 
 import csv
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -62,14 +61,36 @@ class EnpExhausted(RuntimeError):
     """All 10 × 9999 numbers of one region and birth date are used."""
 
 
+# Latin letters that look like Cyrillic ones, typed into a Cyrillic name by a keyboard slip.
+_LOOKALIKES = str.maketrans("ABCEHKMOPTXY", "АВСЕНКМОРТХУ")
+# hyphens, dashes and the minus sign: "Иванова-Петрова" and "Иванова – Петрова" are one name
+_DASHES = str.maketrans({c: " " for c in "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"})
+
+
+def normalise_name(part: str | None) -> str:
+    """One part of a full name as linking compares it: upper case, Ё as Е, hyphens and dashes as
+    spaces, runs of spaces as one; in a word with Cyrillic letters, Latin look-alikes (the Latin
+    "A" of a mistyped "Aнна") read as the Cyrillic letters they look like."""
+    if not part:
+        return ""
+    words = []
+    for word in part.upper().replace("Ё", "Е").translate(_DASHES).split():
+        if any("А" <= ch <= "Я" for ch in word):
+            word = word.translate(_LOOKALIKES)
+        words.append(word)
+    return " ".join(words)
+
+
 def name_key(
     last: str | None, first: str | None, middle: str | None, birth: date | None
 ) -> str | None:
-    """Normalised name + birth date, for linking by demographics when no СНИЛС links."""
+    """Normalised full name + birth date, for linking by demographics when no СНИЛС links.
+
+    None without a last name, a first name and a complete birth date: too little to link on.
+    """
     if not (last and first and birth):
         return None
-    parts = [p or "" for p in (last, first, middle)]
-    text = "|".join(" ".join(p.upper().replace("Ё", "Е").split()) for p in parts)
+    text = "|".join(normalise_name(p) for p in (last, first, middle))
     return f"{text}|{birth.isoformat()}"
 
 
@@ -249,26 +270,48 @@ def notify(
     )
 
 
-def choose_by_share(insurers: list[Insurer], key: str) -> str:
-    """A fund-determined insurer, in proportion to the shares, the same for the same key.
+SHARE_SCALE = 10**12  # the share ledger counts in 10^-12 persons: exact on every backend
 
-    The key (a birth act number, a СНИЛС) is hashed to a point in [0, 1) and the point falls into
-    one insurer's slice of the cumulative shares, insurers ordered by code. Over many people the
-    split follows the shares; for one person it never depends on who else was in the batch.
+
+def share_increments(shares: dict[str, Decimal]) -> dict[str, int]:
+    """Each insurer's quota growth per assignment, in SHARE_SCALE units, summing to exactly one
+    person: the shares normalised, floored, and the units left over given by largest remainder
+    (ties to the lowest code), so rounding never drifts the ledger."""
+    total = sum(shares.values())
+    exact = {code: share * SHARE_SCALE / total for code, share in shares.items()}
+    units = {code: int(value) for code, value in exact.items()}
+    left = SHARE_SCALE - sum(units.values())
+    for code in sorted(exact, key=lambda c: (-(exact[c] - units[c]), c))[:left]:
+        units[code] += 1
+    return units
+
+
+def choose_by_share(session: Session) -> str:
+    """The insurer the fund assigns next, so that assignments follow the configured shares in fact.
+
+    Every fund-determined assignment grows each active insurer's quota by its share; the next
+    person goes to the insurer whose count lags its quota the most (ties: lowest code). Over any
+    prefix of the fund's assignments each insurer stays within one person of its share, and when
+    the shares change the ledger carries on from where it stood. Deterministic: the same
+    assignments in the same order give the same insurers. The insurer rows are locked (in code
+    order) for the rest of the caller's transaction, so concurrent runs take turns; the caller
+    records the assignment with basis ``fund_share`` in the same transaction (``erzl check`` I12).
     """
-    active = sorted(
-        (i for i in insurers if i.active and Decimal(i.share) > 0), key=lambda i: i.code
-    )
+    insurers = list(session.scalars(select(Insurer).order_by(Insurer.code).with_for_update()))
+    active = {i.code: Decimal(i.share) for i in insurers if i.active and Decimal(i.share) > 0}
     if not active:
         raise LookupError("no active insurer with a positive share is configured (ERZL_INSURERS)")
-    total = sum(Decimal(i.share) for i in active)
-    point = Decimal(int(hashlib.sha256(key.encode()).hexdigest()[:15], 16)) / Decimal(16**15)
-    cumulative = Decimal(0)
-    for insurer in active:
-        cumulative += Decimal(insurer.share) / total
-        if point < cumulative:
-            return insurer.code
-    return active[-1].code
+    units = share_increments(active)
+    chosen: Insurer | None = None
+    for insurer in insurers:
+        if insurer.code in units:
+            insurer.share_deficit = (insurer.share_deficit or 0) + units[insurer.code]
+            if chosen is None or insurer.share_deficit > chosen.share_deficit:
+                chosen = insurer
+    assert chosen is not None
+    chosen.share_deficit -= SHARE_SCALE
+    chosen.share_count = (chosen.share_count or 0) + 1
+    return chosen.code
 
 
 def sync_insurers(session: Session, settings: Settings) -> list[Insurer]:

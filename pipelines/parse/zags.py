@@ -12,14 +12,13 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
-import re
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 from lxml import etree
 
 from pipelines.identifiers import snils_normalize
+from pipelines.parse import values
 from pipelines.parse.xmlsafe import FileError, iter_elements, load_schema, redact
 from pipelines.records import (
     ABSENT,
@@ -64,10 +63,11 @@ RESPONSE, ANSWER, RECORD = R.ROGDINFResponse, R.СведОтветАГС, R.Св
 # The first elements to end in a ROGDINFResponse: read_header needs only one of them.
 _HEADER_TAGS = {RESPONSE, ANSWER, RECORD, R.ДатаЗапис, R.ДатаЗаписДок, R.ОрганЗАГС}
 
-# xs:date and xs:gYear with an optional timezone ("2012-09-13+04:00"), xs:integer; ASCII digits.
-_DATE = re.compile(r"\s*(-?\d{4,})-(\d{2})-(\d{2})(?:Z|[+-]\d{2}:\d{2})?\s*", re.ASCII)
-_YEAR = re.compile(r"\s*(-?\d{4,})(?:Z|[+-]\d{2}:\d{2})?\s*", re.ASCII)
-_INTEGER = re.compile(r"\s*[+-]?\d+\s*", re.ASCII)
+_YEAR = values.YEAR
+_calendar_date = values.calendar_date
+_integer = values.integer
+_one_line = values.one_line
+_structure = values.structure_error
 
 
 @functools.cache
@@ -356,10 +356,6 @@ def _address(elem: etree._Element) -> str | None:
     return None
 
 
-def _one_line(text: str | None) -> str | None:
-    return " ".join(text.split()) if text is not None else None
-
-
 # --- values -----------------------------------------------------------------------------------
 
 
@@ -408,12 +404,6 @@ def _int_element(elem: etree._Element) -> int:
     return value
 
 
-def _integer(text: str | None) -> int | None:
-    if text is None or not _INTEGER.fullmatch(text):
-        return None
-    return int(text)
-
-
 def _date_choice(k: dict, calendar: str, partial: str, flag: str) -> DateValue:
     if flag in k:
         return ABSENT
@@ -426,11 +416,7 @@ def _date_choice(k: dict, calendar: str, partial: str, flag: str) -> DateValue:
 
 def _date_element(elem: etree._Element) -> PartialDate:
     """An xs:date as a complete PartialDate; a timezone suffix (``+04:00``) is ignored."""
-    match = _DATE.fullmatch(elem.text or "")
-    if match is None:
-        raise _structure(elem, "not a date")
-    year, month, day = (int(g) for g in match.groups())
-    return PartialDate(year, month, day)
+    return values.date_value(elem, elem.text, "the value")
 
 
 def _partial_date(elem: etree._Element) -> PartialDate:
@@ -444,19 +430,3 @@ def _partial_date(elem: etree._Element) -> PartialDate:
     if day is None or month is None:
         raise _structure(elem, "День or Месяц is missing")
     return PartialDate(int(match.group(1)), month, day)
-
-
-def _calendar_date(text: str | None) -> date | None:
-    """An xs:date attribute; None when missing or outside Python's calendar (year > 9999)."""
-    match = _DATE.fullmatch(text) if text is not None else None
-    if match is None:
-        return None
-    try:
-        return date(*(int(g) for g in match.groups()))
-    except ValueError:
-        return None
-
-
-def _structure(elem: etree._Element, problem: str) -> FileError:
-    """F003 for a record the parser cannot read. Names the element, never its value."""
-    return FileError("F003", f"line {elem.sourceline}: {etree.QName(elem).localname}: {problem}")

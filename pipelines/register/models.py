@@ -100,6 +100,7 @@ class ReceivedFile(Base):
     state: Mapped[str] = mapped_column(String(20), default="received", index=True)
     owner_run_id: Mapped[str | None] = mapped_column(String(120))
     records_seen: Mapped[int | None] = mapped_column(Integer)  # records the file holds
+    format: Mapped[str | None] = mapped_column(String(40))  # "ROGDZP 4.0.1", "РСВ 5.06"
     sender: Mapped[str | None] = mapped_column(String(40))  # an РСВ payer's ИНН/КПП; the feed
 
 
@@ -112,11 +113,12 @@ class ReceivedRecord(Base):
     file_id: Mapped[int] = mapped_column(ForeignKey("received_files.id"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     record_key: Mapped[str | None] = mapped_column(String(64), index=True)
-    version: Mapped[str | None] = mapped_column(String(8))
+    version: Mapped[str | None] = mapped_column(String(20))
     outcome: Mapped[str] = mapped_column(String(20))
     codes: Mapped[list] = mapped_column(JSON, default=list)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
     enp: Mapped[str | None] = mapped_column(String(16))
+    links: Mapped[dict | None] = mapped_column(JSON)  # {"mother": ["name", "birth_date", ...]}
 
 
 # --- the register ---------------------------------------------------------------------------
@@ -130,6 +132,10 @@ class Insurer(Base):
     name: Mapped[str] = mapped_column(String(300))
     share: Mapped[float] = mapped_column(Numeric(9, 6), default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # the fund's assignments by share (register_ops.choose_by_share): how many this insurer
+    # got, and how far that lags its quota (share × assignments so far), in 10^-12 persons
+    share_count: Mapped[int] = mapped_column(Integer, default=0)
+    share_deficit: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Person(Base):
@@ -181,7 +187,7 @@ class PersonKey(Base):
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     value: Mapped[str] = mapped_column(String(64), primary_key=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
-    version: Mapped[str | None] = mapped_column(String(8))  # last applied version of the source
+    version: Mapped[str | None] = mapped_column(String(20))  # last applied version of the source
     record_id: Mapped[int | None] = mapped_column(ForeignKey("received_records.id"))
 
 
