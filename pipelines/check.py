@@ -20,6 +20,7 @@ from pipelines.config import Settings
 from pipelines.identifiers import enp_is_valid, snils_normalize
 from pipelines.register.models import (
     FileContent,
+    Insurer,
     InsurerAssignment,
     Notification,
     Person,
@@ -57,7 +58,8 @@ INVARIANTS = {
     "I08": "every ЕНП passes its check digit",
     "I09": "every issued policy has an insurer, an assignment and a written notice",
     "I10": "every archived file matches the hash the journal has for it",
-    "I11": "every emitted file has its receipt written",
+    "I11": "every emitted file has its receipt (and ROGDZP acknowledgements) written",
+    "I12": "the insurer-share ledger matches the assignments made by share and balances",
 }
 
 
@@ -78,6 +80,7 @@ def check(session: Session, settings: Settings, *, hashes: bool = True) -> list[
         _act_unique,
         _enp_check_digits,
         _policies_notified,
+        _share_ledger,
     ):
         found.extend(probe(session, settings))
     if hashes:
@@ -206,6 +209,32 @@ def _policies_notified(session: Session, settings: Settings) -> Iterator[Violati
                 yield _v("I09", f"ЕНП {policy.enp}: notification {note.id} has no written notice")
 
 
+def _share_ledger(session: Session, _settings) -> Iterator[Violation]:
+    from pipelines.enrol.register_ops import SHARE_SCALE
+
+    made = dict(
+        session.execute(
+            select(InsurerAssignment.insurer_code, func.count())
+            .where(InsurerAssignment.basis == "fund_share")
+            .group_by(InsurerAssignment.insurer_code)
+        ).all()
+    )
+    insurers = list(session.scalars(select(Insurer).order_by(Insurer.code)))
+    for insurer in insurers:
+        if (insurer.share_count or 0) != made.get(insurer.code, 0):
+            yield _v(
+                "I12",
+                f"insurer {insurer.code}: ledger counts {insurer.share_count}, "
+                f"{made.get(insurer.code, 0)} assignments by share",
+            )
+        # while the shares hold, an insurer never lags or leads its quota by a whole person;
+        # changes of shares and insurers leaving can add at most one each
+        if abs(insurer.share_deficit or 0) > SHARE_SCALE * max(len(insurers), 1):
+            yield _v("I12", f"insurer {insurer.code}: quota off by more than the ledger allows")
+    if sum(i.share_deficit or 0 for i in insurers) != 0:
+        yield _v("I12", "the insurers' quota deficits do not sum to zero")
+
+
 def _archive_hashes(session: Session, _settings) -> Iterator[Violation]:
     for content in session.scalars(select(FileContent).where(FileContent.hashed.is_(True))):
         path = Path(content.archive_path)
@@ -221,7 +250,7 @@ def _archive_hashes(session: Session, _settings) -> Iterator[Violation]:
 
 
 def _receipts_written(session: Session, settings: Settings) -> Iterator[Violation]:
-    from pipelines.emit_run import receipt_dir
+    from pipelines.emit_run import acknowledgements, receipt_dir
 
     for row in session.scalars(select(ReceivedFile).where(ReceivedFile.state == "emitted")):
         if (
@@ -229,3 +258,6 @@ def _receipts_written(session: Session, settings: Settings) -> Iterator[Violatio
             or not (receipt_dir(session, settings, row) / row.receipt_name).is_file()
         ):
             yield _v("I11", f"file {row.id}: receipt missing")
+        missing = [p for p, _m in acknowledgements(session, settings, row) if not p.is_file()]
+        if missing:
+            yield _v("I11", f"file {row.id}: {len(missing)} acknowledgement(s) missing")

@@ -14,6 +14,7 @@ from pipelines.identifiers import enp_compose
 from pipelines.register import db
 from pipelines.register.models import (
     FileContent,
+    Insurer,
     Notification,
     Person,
     Policy,
@@ -131,6 +132,11 @@ def _break_receipt(session, settings):
     (receipt_dir(session, settings, row) / row.receipt_name).unlink()
 
 
+def _break_share_ledger(session, _settings):
+    # an assignment by share written without the ledger knowing of it
+    session.execute(update(Insurer).where(Insurer.share_count > 0).values(share_count=0))
+
+
 BREAKS = {
     "I01": _break_outcome,
     "I02": _break_counts,
@@ -143,6 +149,7 @@ BREAKS = {
     "I09": _break_notice,
     "I10": _break_archive,
     "I11": _break_receipt,
+    "I12": _break_share_ledger,
 }
 
 

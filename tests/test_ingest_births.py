@@ -201,19 +201,6 @@ def test_schema_invalid_file_is_rejected_whole(settings, tmp_path, specs):
     assert register(settings) == []
 
 
-def test_share_assignment_is_deterministic_and_follows_the_shares(settings, tmp_path):
-    from pipelines.enrol.register_ops import choose_by_share
-    from pipelines.register.models import Insurer
-
-    insurers = [
-        Insurer(code="A", share=0.7, active=True),
-        Insurer(code="B", share=0.3, active=True),
-    ]
-    picks = [choose_by_share(insurers, f"zags_act:{n:021d}") for n in range(4000)]
-    assert picks == [choose_by_share(insurers, f"zags_act:{n:021d}") for n in range(4000)]
-    assert 0.66 < picks.count("A") / len(picks) < 0.74
-
-
 def test_birth_after_processing_date_is_rejected(settings, tmp_path, specs):
     late = dataclasses.replace(specs[0], act_date=AS_OF + timedelta(days=5),
                                birth_date=AS_OF + timedelta(days=3))  # fmt: skip

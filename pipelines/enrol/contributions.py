@@ -464,7 +464,7 @@ def _enrol_worker(
         entry.rule = f"{entry.rule}; held: R007"
         return "held"
     prov = Provenance(run_id)
-    insurer_code = choose_by_share(insurers, f"fns_rsv:{snils}")
+    insurer_code = choose_by_share(session)
     person = create_person(
         session,
         prov,
