@@ -21,13 +21,17 @@ DEFAULT_FOREIGN_RULES: tuple[tuple[date, int], ...] = (
     (date(2026, 1, 1), 60),
 )
 
-# КодСостСтат (СОСТАГС reference book) → what to do with a record. *Assumption*: the codes below;
-# ERZL_ZAGS_STATUS_CODES="code:action,..." replaces the table. Unknown codes are held for review.
+# КодСостСтат (СОСТАГС reference book, ROGDINF) and СтатусЗаписи/@КодСтатус (ROGDZP: 01, 02, 03,
+# 07) → what to do with a record. Neither reference book is public. *Assumption*: the codes below
+# (for ROGDZP only 01, which a public sample pairs with «запись акта первичная»; 02, 03 and 07 are
+# held for review until the fund says what they mean); ERZL_ZAGS_STATUS_CODES="code:action,..."
+# replaces the table. Unknown codes are held for review.
 DEFAULT_ZAGS_STATUSES: dict[str, str] = {
     "0001": "enrol",  # актуальная запись (record in force)
     "0002": "enrol",  # запись с исправлениями/изменениями (corrected, still in force)
     "0003": "not_applicable",  # запись аннулирована (annulled)
     "0004": "not_applicable",  # запись признана недействительной (voided by a court)
+    "01": "enrol",  # ROGDZP: запись акта первичная (the act record as first drawn up)
 }
 
 

@@ -68,8 +68,47 @@ def write_file_receipt(
         records=tuple(file_records(session, row.id)),
         duplicate_of=duplicate_of.name if duplicate_of else None,
         run_id=row.run_id,
+        format=row.format,
+        detail=row.detail,
     )
     return write_receipt(receipt, receipt_dir(session, settings, row))
+
+
+# a ROGDZP message is acknowledged once it was read: whatever its records' outcomes, and again
+# when the same file comes back (the registry re-sends what it saw no acknowledgement for)
+ACKNOWLEDGED = {"accepted", "partially_accepted", "duplicate"}
+
+
+def acknowledgements(session: Session, settings: Settings, row: ReceivedFile) -> list:
+    """Where each acknowledgement of a file goes and what it acknowledges: ``(path, message)``
+    for each message of a ROGDZP file (``ROGDZPResponse_<ИдСвед>.xml`` beside the receipt);
+    none for other formats, or for a file that could not be read (its receipt says why)."""
+    from pipelines.parse.birth_formats import FORMATS
+
+    reader = FORMATS.get(row.format or "")
+    if reader is None or reader.messages is None or row.status not in ACKNOWLEDGED:
+        return []
+    path = Path(session.get(FileContent, row.sha256).archive_path)
+    out_dir = receipt_dir(session, settings, row)
+    return [
+        (out_dir / f"ROGDZPResponse_{safe_name(message.message_id)[:120]}.xml", message)
+        for message in dict.fromkeys(reader.messages(path))
+    ]
+
+
+def write_acknowledgements(session: Session, settings: Settings, row: ReceivedFile) -> list[Path]:
+    """``ROGDZPResponse @ИдСвед @КодОбр="1"`` for each message of a ROGDZP file."""
+    from pipelines.emit import write_atomic, xml_bytes
+    from pipelines.parse import rogdzp
+
+    return [
+        write_atomic(
+            path,
+            xml_bytes(rogdzp.acknowledgement(message), rogdzp.SCHEMA_FILES[message.version]),
+            kind="acknowledgement",
+        )
+        for path, message in acknowledgements(session, settings, row)
+    ]
 
 
 def receipt_dir(session: Session, settings: Settings, row: ReceivedFile) -> Path:

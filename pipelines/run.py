@@ -48,7 +48,7 @@ from pipelines.register.models import (
 log = logging.getLogger(__name__)
 
 OUTCOMES = tuple(str(o) for o in Outcome)
-REFUSING_CODES = {"F003", "F010", "F011", "F012"}  # the file is read but refused whole
+REFUSING_CODES = {"F003", "F010", "F011", "F012", "F014"}  # the file is read but refused whole
 UNFINISHED = ("received", "applying", "applied")  # file states a run still owes work on
 APPLY_ATTEMPTS = 3  # a transaction that lost a race on a unique key is retried from the start
 POLL_SECONDS = 0.5
@@ -242,8 +242,8 @@ def _recognise(row: ReceivedFile, path: Path) -> None:
     """The feed, and for РСВ the document date and correction that order it: journal facts,
     read without side effects. What cannot be read is decided when the file is applied."""
     try:
-        row.feed = intake.detect_feed(path)
-        row.sender = row.feed  # ROGDINF answers all come from ЕГР ЗАГС
+        row.feed, row.format = intake.detect_format(path)
+        row.sender = row.feed  # birth files all come from ЕГР ЗАГС
         if row.feed == "fns_rsv":
             from pipelines.parse.rsv import read_header
 
@@ -492,14 +492,20 @@ def _apply(session, settings: Settings, run: Run, row: ReceivedFile) -> None:
     if row.duplicate_of is not None:
         _copy_as_duplicates(session, row)
         original = session.get(ReceivedFile, row.duplicate_of)
-        row.feed = original.feed
+        row.feed, row.format = original.feed, original.format
         row.status = str(FileStatus.DUPLICATE)
         row.codes = ["F005"]
         counts[str(Outcome.DUPLICATE)] = original.records_seen or 0
     else:
+        unreadable: FileError | None = None
+        try:  # what the file says it is, kept whatever happens below (the receipt names it)
+            row.feed, row.format = intake.detect_format(path)
+        except FileError as error:
+            unreadable = error
         savepoint = session.begin_nested()
         try:
-            row.feed = intake.detect_feed(path)
+            if unreadable is not None:
+                raise unreadable
             counts = _apply_feed(session, settings, run, row, path)
             savepoint.commit()
         except FileError as error:
@@ -533,10 +539,13 @@ def _quarantine(
 def _apply_feed(session, settings: Settings, run: Run, row: ReceivedFile, path: Path) -> Counter:
     if row.feed == "zags_births":
         from pipelines.enrol.births import apply_births
-        from pipelines.parse.zags import validate_structure
+        from pipelines.parse.birth_formats import birth_format
 
-        validate_structure(path)
-        return apply_births(session, settings, run.id, run.as_of, row.id, path)
+        reader = birth_format(row.format)
+        reader.validate_structure(path)
+        return apply_births(
+            session, settings, run.id, run.as_of, row.id, path, read=reader.iter_births
+        )
     if row.feed == "fns_rsv":
         from pipelines.enrol.contributions import apply_rsv
 
@@ -606,6 +615,7 @@ def _emit_file(settings: Settings, file_id: int) -> None:
         summary = _summary(session, row)
         counts = {k: getattr(summary, k) for k in ("received", *OUTCOMES)}
         receipt = emit_run.write_file_receipt(session, settings, row, counts)
+        emit_run.write_acknowledgements(session, settings, row)
         faults.point("emit.receipt_written")
         row.receipt_name = receipt.name
         row.state = "emitted"

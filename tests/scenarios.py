@@ -98,14 +98,55 @@ def rsv_scenario(folder: Path) -> Scenario:
     return Scenario("fns_rsv", files, env={"ERZL_FOREIGN_MIN_MONTHS": "3"})
 
 
-SCENARIOS = {"zags_births": births_scenario, "fns_rsv": rsv_scenario}
+def rogdzp_scenario(folder: Path) -> Scenario:
+    """The ЗАГС push: a 4.0.1 envelope of three messages (a mother linked without СНИЛС, a
+    stillbirth, twins), a bare 4.0.0 message, and the envelope re-sent — seven acknowledgements."""
+    folder.mkdir(parents=True, exist_ok=True)
+    specs = zags_gen.random_birth_specs(
+        random.Random(23), 6, act_date=AS_OF - timedelta(days=1), stillborn_rate=0,
+        partial_date_rate=0, no_mother_rate=0, bad_mother_snils_rate=0, twins_rate=0,
+    )  # fmt: skip
+    specs = [
+        dataclasses.replace(s, snils=None, zp_status="01",
+                            mother=dataclasses.replace(s.mother, snils=None, citizenship="643"))
+        for s in specs
+    ]  # fmt: skip
+    specs[1] = dataclasses.replace(specs[1], stillborn=True)
+    twin = dataclasses.replace(specs[2], act_number=specs[2].act_number[:-3] + "999",
+                               first_name="Вторая")  # fmt: skip
+    envelope = zags_gen.write_rogdzp(
+        folder / "ROGDZP_push.xml", [specs[0], specs[1], specs[2], twin], messages=[1, 1, 2]
+    )
+    bare = zags_gen.write_rogdzp(
+        folder / "ROGDZP_old.xml", specs[3:5], version="4.0.0", envelope=False
+    )
+    copy = folder / "ROGDZP_push_resent.xml"
+    copy.write_bytes(envelope.read_bytes())
+    mother = specs[0].mother
+    register_csv = folder / "register.csv"
+    register_csv.write_text(
+        "enp,snils,last_name,first_name,middle_name,birth_date,sex,insurer_code,policy_status,"
+        "document_kind,document_series,document_number\n"
+        f"{enp_compose('45', 0, mother.birth_date, 1)},,{mother.last_name},{mother.first_name},"
+        f"{mother.middle_name},{mother.birth_date},2,C03,active,{mother.document_kind},"
+        f"{mother.document_series or ''},{mother.document_number}\n",
+        "utf-8",
+    )
+    return Scenario("zags_births", [envelope, bare, copy], register_csv)
+
+
+SCENARIOS = {
+    "zags_births": births_scenario,
+    "fns_rsv": rsv_scenario,
+    "zags_rogdzp": rogdzp_scenario,
+}
 
 
 def personal_values(files: list[Path]) -> set[str]:
     """Every personal value of the input as it could be printed: names, СНИЛС (both spellings),
     birth dates (ISO and ДД.ММ.ГГГГ), document numbers. Short values (under four characters)
     are left out: they would match ordinary text."""
-    from pipelines.parse import rsv, zags
+    from pipelines.parse import rogdzp, rsv, zags
     from pipelines.records import FullName, Parent
 
     found: set[str] = set()
@@ -125,8 +166,9 @@ def personal_values(files: list[Path]) -> set[str]:
             found.update(v for v in (name.last_name, name.first_name, name.middle_name) if v)
 
     for path in files:
-        if "ROGDINF" in path.name:
-            for record in zags.iter_births(path):
+        if "ROGDINF" in path.name or "ROGDZP" in path.name:
+            reader = rogdzp if "ROGDZP" in path.name else zags
+            for record in reader.iter_births(path):
                 add_name(record.child.name)
                 add_snils(record.child.snils)
                 add_date(record.child.birth_date)

@@ -53,6 +53,8 @@ class Receipt:
     records: tuple[ReceiptRecord, ...]
     run_id: str
     duplicate_of: str | None = None  # name of the file these bytes were first received as
+    format: str | None = None  # the format and version the file named ("ROGDZP 4.0.1")
+    detail: str | None = None  # why the file was refused: a line and an element, never a value
 
 
 @dataclass(frozen=True, slots=True)

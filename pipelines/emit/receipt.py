@@ -65,6 +65,10 @@ def receipt_xml(receipt: Receipt) -> etree._Element:
         file_attrs["sha256"] = receipt.sha256.lower()
     if receipt.duplicate_of:
         file_attrs["duplicateOf"] = receipt.duplicate_of
+    if receipt.format:
+        file_attrs["format"] = receipt.format
+    if receipt.detail:
+        file_attrs["detail"] = receipt.detail
     etree.SubElement(root, _q("File"), file_attrs)
 
     file_codes = etree.SubElement(root, _q("FileCodes"))

@@ -7,7 +7,9 @@ before, a СНИЛС already taken — and applies the accepted records.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -42,24 +44,40 @@ from pipelines.validate.births import Bounds, validate_births
 KEY_KIND = "zags_act"
 
 
+_DATED = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
 def version_order(version: str | None) -> tuple[int, int | str]:
-    """НомерВерс compares as a number when it is one (it is 1–3 characters of text)."""
+    """НомерВерс compares as a number when it is one (it is 1–3 characters of text). A ROGDZP
+    4.0.0 record has no НомерВерс: its version is the ISO date of its latest change, and dated
+    versions compare by date, after every numbered one (*assumption*: one act reaches the fund
+    from one service at a time); any other text compares as text, after both."""
     if version is None:
         return (-1, -1)
-    return (0, int(version)) if version.isdigit() else (1, version)
+    if version.isdigit():
+        return (0, int(version))
+    return (1, version) if _DATED.fullmatch(version) else (2, version)
 
 
 def apply_births(
-    session: Session, settings: Settings, run_id: str, as_of: date, file_id: int, path: Path
+    session: Session,
+    settings: Settings,
+    run_id: str,
+    as_of: date,
+    file_id: int,
+    path: Path,
+    read: Callable[[Path], Iterator[BirthRecord]] = iter_births,
 ) -> Counter:
-    """Decide and apply every record of one birth file; returns the outcome and effect counts."""
+    """Decide and apply every record of one birth file; returns the outcome and effect counts.
+
+    ``read`` is the format's reader (parse.birth_formats): ROGDINF's by default."""
     codes_by_seq = validate_births(
-        iter_births(path), as_of, settings.zags_statuses, bounds=Bounds.of(settings)
+        read(path), as_of, settings.zags_statuses, bounds=Bounds.of(settings)
     )
     insurers = list(session.query(Insurer))
     counts: Counter = Counter()
     seen: set[tuple[str, str]] = set()
-    for record in iter_births(path):
+    for record in read(path):
         codes = list(codes_by_seq.get(record.seq, ()))
         key = link.source_key(session, KEY_KIND, record.act_number)
         if (record.act_number, record.version) in seen:
@@ -165,10 +183,19 @@ def _accept(
     fields = _child_fields(record)
     snils = snils_normalize(record.child.snils) if record.child.snils else None
     existing = session.get(Person, key.person_id) if key and key.person_id else None
+    links: dict[str, list[str]] = {"child": ["act"]} if existing is not None else {}
+    if existing is None:  # not by the act: perhaps enrolled another way (an application)
+        child = link.find_child(
+            session, record.child.name, record.child.birth_date, record.certificates, KEY_KIND
+        )
+        if child.problem is not None:
+            _hold(row, "Z019")
+            return
+        if child.person is not None:
+            existing, links = child.person, {"child": list(child.keys)}
     holder = link.by_snils(session, snils) if snils and snils_is_valid(snils) else None
     if holder is not None and holder is not existing:
-        row.codes = [*row.codes, "Z011"]
-        row.outcome = decide(row.codes)
+        _hold(row, "Z011")
         return
     if snils and snils_is_valid(snils):
         fields["snils"] = snils
@@ -177,12 +204,18 @@ def _accept(
         update_person(session, existing, prov, "updated_from_zags", **fields)
         _certificate(session, existing, record, row)
         policy = latest_policy(session, existing.id)
-        row.person_id, row.enp = existing.id, policy.enp if policy else None
+        row.person_id, row.enp, row.links = existing.id, policy.enp if policy else None, links
         counts["updated"] += 1
         return
 
     # the insurer is known before the person is written, so creation is one history row
-    insurer_code, basis = _newborn_insurer(session, settings, as_of, record, insurers)
+    chosen = _newborn_insurer(session, settings, as_of, record, insurers)
+    if isinstance(chosen, str):  # the mother cannot be told apart: nobody guesses
+        _hold(row, chosen)
+        return
+    insurer_code, basis, mother_keys = chosen
+    if mother_keys:
+        links["mother"] = list(mother_keys)
     fields["insurer_code"] = insurer_code
     person = create_person(session, prov, origin="zags_births", included_on=as_of, **fields)
     _certificate(session, person, record, row, new=True)
@@ -205,25 +238,43 @@ def _accept(
         enp=policy.enp,
         event="enrolled_newborn",
     )
-    row.person_id, row.enp = person.id, policy.enp
+    row.person_id, row.enp, row.links = person.id, policy.enp, links or None
     counts["enrolled"] += 1
     counts["policies_issued"] += 1
 
 
+def _hold(row: ReceivedRecord, code: str) -> None:
+    row.codes = [*row.codes, code]
+    row.outcome = str(decide(row.codes))
+
+
 def _newborn_insurer(
     session: Session, settings: Settings, as_of: date, record: BirthRecord, insurers
-) -> tuple[str, str]:
-    """The mother's insurer when she is in the register with a policy in force (DOMAIN.md §6)."""
+) -> tuple[str, str, tuple[str, ...]] | str:
+    """(insurer, basis, the keys that found the mother), or the code to hold the record with.
+
+    The mother's insurer when she is in the register with a policy in force (DOMAIN.md §6);
+    found without a СНИЛС, by name, birth date and document (link.find_parent). Several
+    candidates (Z017), or one whose documents all differ (Z018), hold the record: the child's
+    insurer is not guessed. Otherwise the fund's assignment by share.
+    """
     if settings.newborn_insurer_rule == "mother":
         mother = link.find_parent(session, record.mother)
+        if mother.problem == link.AMBIGUOUS:
+            return "Z017"
+        if mother.problem == link.DOCUMENT_DIFFERS:
+            return "Z018"
+        found = mother.person
         active = {i.code for i in insurers if i.active}
         if (
-            mother is not None
-            and mother.insurer_code in active
-            and current_policy(session, mother.id, as_of) is not None
+            found is not None
+            and found.insurer_code in active
+            and current_policy(session, found.id, as_of) is not None
         ):
-            return mother.insurer_code, "mother_insurer"
-    return choose_by_share(insurers, f"{KEY_KIND}:{record.act_number}"), "fund_share"
+            return found.insurer_code, "mother_insurer", mother.keys
+        if found is not None:
+            return choose_by_share(session), "fund_share", mother.keys
+    return choose_by_share(session), "fund_share", ()
 
 
 def _certificate(

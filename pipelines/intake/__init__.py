@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -32,7 +33,6 @@ from pipelines.register.models import FileContent, ReceivedFile, Run
 log = logging.getLogger(__name__)
 
 FEEDS = ("zags_births", "fns_rsv")
-ZAGS_ROOT = "{urn://x-artefacts-zags-rogdinf/root/112-51/4.0.1}ROGDINFResponse"
 _IGNORED_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload")
 
 
@@ -44,8 +44,34 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+# Civil-registry namespaces: ROGDINF answers (a request of the fund's) and ROGDZP pushes, the
+# version the URI's last segment. Which versions are read is the parsers' business; a version
+# they do not read is still recognised as a birth file, so it is refused as "unsupported version"
+# (F014), not as an unknown feed.
+_ZAGS_NAMESPACES = {
+    "urn://x-artefacts-zags-rogdinf/root/112-51/": ("ROGDINF", {"ROGDINFResponse"}),
+    "urn://x-artefacts-zags-rogdzp/root/112-23/": ("ROGDZP", {"Request", "ROGDZPRequest"}),
+}
+_VERSION = re.compile(r"[0-9A-Za-z.]{1,10}")
+
+
+def shown_version(value: str | None) -> str:
+    """A version string from a file, as it may appear in a receipt or a log: '?' unless it is
+    short and plain (the file is hostile; a version is never personal data, but it could be
+    anything)."""
+    value = (value or "").strip()
+    return value if _VERSION.fullmatch(value) else "?"
+
+
 def detect_feed(path: Path) -> str:
-    """The feed a file belongs to, from its content: the root element and, for РСВ, the KND.
+    """The feed a file belongs to, from its content (see :func:`detect_format`)."""
+    return detect_format(path)[0]
+
+
+def detect_format(path: Path) -> tuple[str, str]:
+    """The feed a file belongs to and the format it names: ``("zags_births", "ROGDZP 4.0.1")``,
+    ``("fns_rsv", "РСВ 5.06")``. Read from the root element and, for РСВ, the КНД; whether that
+    version is one the pipeline reads is decided when the file is applied (F014).
 
     Raises FileError F002 (DTD), F001 (not XML), F004 (XML of no known feed), F007 (empty).
     """
@@ -59,23 +85,33 @@ def detect_feed(path: Path) -> str:
             no_network=True,
             huge_tree=False,
         )
-        root_tag = None
+        root = None
         for _event, elem in context:
-            if root_tag is None:
-                root_tag = elem.tag
-                if root_tag == ZAGS_ROOT:
-                    return "zags_births"
-                if root_tag != "Файл":
+            if root is None:
+                root = elem
+                zags = _zags_format(elem.tag)
+                if zags is not None:
+                    return "zags_births", zags
+                if elem.tag != "Файл":
                     break
             elif elem.tag == "Документ":
                 if elem.get("КНД") == "1151111":
-                    return "fns_rsv"
+                    return "fns_rsv", f"РСВ {shown_version(root.get('ВерсФорм'))}"
                 break
     except etree.XMLSyntaxError as exc:
         raise FileError("F001", f"not well-formed XML (line {exc.lineno})") from None
     except (UnicodeDecodeError, LookupError):
         raise FileError("F001", "cannot decode the file") from None
     raise FileError("F004", "root element is of no known feed")
+
+
+def _zags_format(tag: str) -> str | None:
+    qname = etree.QName(tag)
+    base, _, version = (qname.namespace or "").rpartition("/")
+    known = _ZAGS_NAMESPACES.get(base + "/")
+    if known is None or qname.localname not in known[1]:
+        return None
+    return f"{known[0]} {shown_version(version)}"
 
 
 def waiting(folder: Path, settle_seconds: float = 0.0) -> list[Path]:

@@ -91,7 +91,7 @@ def setup_scenario(tmp_path: Path, erzl_env: dict, feed: str, **env_changes):
 def warm_engine(tmp_path_factory):
     """Pay the fixed costs once in the parent — imports, compiled schemas, the validation
     engine — by validating each scenario's files: every child inherits them."""
-    from pipelines.parse import rsv, zags
+    from pipelines.parse import rogdzp, rsv, zags
     from pipelines.validate.births import validate_births
     from pipelines.validate.rsv import validate_rsv_persons
 
@@ -99,6 +99,8 @@ def warm_engine(tmp_path_factory):
     for path in births_scenario(folder / "births").files[:1]:
         zags.validate_structure(path)
         validate_births(zags.iter_births(path), AS_OF, config.DEFAULT_ZAGS_STATUSES)
+    for version in rogdzp.VERSIONS:
+        rogdzp.schema(version)
     for path in rsv_scenario(folder / "rsv").files[:1]:
         rsv.validate_structure(path)
         validate_rsv_persons(rsv.iter_persons(path))
@@ -115,7 +117,7 @@ def snapshot(settings: config.Settings) -> dict:
         files = session.scalars(select(ReceivedFile).order_by(ReceivedFile.name)).all()
         name_of = {f.id: f.name for f in files}
         out: dict = {"files": [], "records": [], "notifications": []}
-        from pipelines.emit_run import receipt_dir
+        from pipelines.emit_run import acknowledgements, receipt_dir
 
         for f in files:
             sent = None
@@ -126,6 +128,13 @@ def snapshot(settings: config.Settings) -> dict:
                 (f.name, f.sha256, f.feed, f.state, f.status, f.codes, f.records_seen,
                  f.counts, name_of.get(f.duplicate_of), f.receipt_name, sent)
             )  # fmt: skip
+        # each ROGDZP file's acknowledgements, beside its receipt
+        out["acknowledgements"] = sorted(
+            (f.name, p.name, p.read_bytes() if p.is_file() else "missing")
+            for f in files
+            if f.state == "emitted"
+            for p, _message in acknowledgements(session, settings, f)
+        )
         for r in session.scalars(select(ReceivedRecord)):
             out["records"].append(
                 (name_of[r.file_id], r.seq, r.record_key, r.version, r.outcome, r.codes, r.enp)
