@@ -1,10 +1,17 @@
-"""Realistic РСВ files (ФНС КНД 1151111, format 5.08) for demos, tests and benchmarks.
+"""Realistic РСВ files (ФНС КНД 1151111, format 5.08, or an older one) for demos, tests and
+benchmarks.
 
 What :func:`write_rsv` writes is valid under the official ФНС schema (the tests check it) and
 follows the schema's business conditions where they are cheap to honour: a signatory with a
 name, contribution totals (``ОбязПлатСВ``) consistent with the person blocks, annulments only in
 corrections. Everything is deterministic: the same spec, or the same ``random.Random`` seed,
 gives byte-identical files.
+
+A report in a version before 5.08 (``RsvReportSpec.form_version``) is the same report as the
+earlier form spelt it: the categories renamed in 5.08 are written by their old codes (ВППВ as
+ВПМС, see :data:`pipelines.parse.rsv_versions.RENAMED_IN_5_08`), and ``omit_birth_and_document``
+leaves out ДатаРожд and СерНомДок as real 5.06 files do. No official schema of those versions is
+public: such a file is valid under the schema the project derives for the version.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from pathlib import Path
 from typing import TypeAlias
 
 from pipelines.identifiers import inn_check_digits, snils_check_digits
+from pipelines.parse.rsv_versions import RENAMED_IN_5_08, VERSIONS
 
 FORM_VERSION = "5.08"
 KND = "1151111"
@@ -57,11 +65,11 @@ class RsvPersonSpec:
     last_name: str | None
     first_name: str | None
     middle_name: str | None = None
-    birth_date: date = date(1990, 1, 1)
+    birth_date: date | None = date(1990, 1, 1)  # None writes no ДатаРожд (invalid in 5.08)
     citizenship: str = "643"  # ОКСМ: 643 Russia, 860 Uzbekistan, 762 Tajikistan
     sex: int = 1  # 1 male, 2 female
     document_kind: str = "21"  # СПДУЛ: 21 Russian passport, 10 foreign passport, ...
-    document_number: str = "45 00 000001"  # series and number as one string
+    document_number: str | None = "45 00 000001"  # series and number; None: no СерНомДок
     inn: str | None = None
     annulled: bool = False
     months: tuple[MonthPayment, ...] = ()
@@ -78,6 +86,12 @@ class RsvReportSpec:
     digit (the default) or a deliberately wrong one. A payer that is a person (an individual
     entrepreneur) is written as ``НПФЛ`` when ``payer_person`` is set; ``payer_inn`` then has
     12 digits and ``payer_kpp`` is ignored.
+
+    ``form_version`` is the ``ВерсФорм`` written; categories are given as 5.08 spells them and
+    written as the version does. ``omit_birth_and_document`` writes no ДатаРожд and СерНомДок
+    in any block, as СБИС's 5.06 files do; only for a version that makes them optional. A
+    version the reader does not know is written as given, with 5.08's spelling (to test that
+    it is refused).
     """
 
     payer_name: str
@@ -95,6 +109,8 @@ class RsvReportSpec:
     file_guid: str | None = None  # default: derived from the report's key
     payer_person: tuple[str, str, str | None] | None = None
     payer_ogrnip: str | None = None
+    form_version: str = FORM_VERSION
+    omit_birth_and_document: bool = False
 
     @property
     def is_individual(self) -> bool:
@@ -214,20 +230,27 @@ def _name_attrs(last: str | None, first: str | None, middle: str | None) -> str:
     return "".join(parts)
 
 
-def _person_xml(person: RsvPersonSpec) -> str:
+def _person_xml(
+    person: RsvPersonSpec, categories: dict[str, str] | None = None, omit: bool = False
+) -> str:
     # Hot path for large files: only free text goes through _q; codes, dates and numbers
-    # are written from typed values and need no escaping.
+    # are written from typed values and need no escaping. ``categories`` respells category
+    # codes for an older version; ``omit`` leaves out ДатаРожд and СерНомДок.
     snils = f" СНИЛС={_q(printed_snils(person.snils))}" if person.snils is not None else ""
     inn = f" ИННФЛ={_q(person.inn)}" if person.inn is not None else ""
-    born = person.birth_date
+    born = None if omit else person.birth_date
+    born_attr = (
+        f' ДатаРожд="{born.day:02d}.{born.month:02d}.{born.year:04d}"' if born is not None else ""
+    )
+    number = None if omit else person.document_number
+    number_attr = f" СерНомДок={_q(number)}" if number is not None else ""
     head = (
         '      <ПерсСвСтрахЛиц ПрАннулир="1">\n' if person.annulled else "      <ПерсСвСтрахЛиц>\n"
     )
     text = (
-        f"{head}        <ДанФЛПолуч{snils}{inn}"
-        f' ДатаРожд="{born.day:02d}.{born.month:02d}.{born.year:04d}"'
+        f"{head}        <ДанФЛПолуч{snils}{inn}{born_attr}"
         f" Гражд={_q(person.citizenship)} Пол={_q(person.sex)}"
-        f" КодВидДок={_q(person.document_kind)} СерНомДок={_q(person.document_number)}>\n"
+        f" КодВидДок={_q(person.document_kind)}{number_attr}>\n"
         f"          <ФИО{_name_attrs(person.last_name, person.first_name, person.middle_name)}/>\n"
         "        </ДанФЛПолуч>\n"
     )
@@ -236,6 +259,8 @@ def _person_xml(person: RsvPersonSpec) -> str:
         return text + "      </ПерсСвСтрахЛиц>\n"
     rows = []
     for month, category, amount in person.months:
+        if categories:
+            category = categories.get(category, category)
         paid = _money(amount)
         contributions = _money(amount * _PENSION_RATE)
         rows.append(
@@ -324,7 +349,7 @@ def _header_xml(spec: RsvReportSpec, totals: _Totals) -> str:
     out = [
         f'<?xml version="1.0" encoding="{ENCODING}"?>\n',
         f"<Файл ИдФайл={_q(spec.file_id)} ВерсПрог={_q(PROGRAM_VERSION)}"
-        f" ВерсФорм={_q(FORM_VERSION)}>\n",
+        f" ВерсФорм={_q(spec.form_version)}>\n",
         f"  <Документ КНД={_q(KND)} ДатаДок={_q(_ddmmyyyy(spec.effective_document_date))}"
         f" НомКорр={_q(spec.correction_no)} Период={_q(spec.period_code)}"
         f" ОтчетГод={_q(spec.year)} КодНО={_q(spec.office)} ПоМесту={_q(place)}>\n",
@@ -360,13 +385,14 @@ def write_rsv(directory: Path, spec: RsvReportSpec) -> Path:
     :func:`synthetic_persons` keeps memory flat for very large files.
     """
     directory = Path(directory)
+    categories, omit = _version_spelling(spec)
     totals = _Totals()
     path = directory / f"{spec.file_id}.xml"
     with tempfile.TemporaryFile(dir=directory) as blocks:
         buffer: list[str] = []
         for person in spec.persons:
             totals.add(person)
-            buffer.append(_person_xml(person))
+            buffer.append(_person_xml(person, categories, omit))
             if len(buffer) >= 1000:
                 blocks.write("".join(buffer).encode(ENCODING))
                 buffer.clear()
@@ -377,6 +403,20 @@ def write_rsv(directory: Path, spec: RsvReportSpec) -> Path:
             shutil.copyfileobj(blocks, fh, 1 << 20)
             fh.write(_FOOTER.encode(ENCODING))
     return path
+
+
+def _version_spelling(spec: RsvReportSpec) -> tuple[dict[str, str] | None, bool]:
+    """How the spec's version spells categories (None: as 5.08), and whether to omit ДатаРожд
+    and СерНомДок; ValueError when omitting them would make the file invalid."""
+    rules = VERSIONS.get(spec.form_version)
+    omit = spec.omit_birth_and_document
+    if omit and (
+        rules is None or not {"ДатаРожд", "СерНомДок"} <= rules.optional_person_attributes
+    ):
+        raise ValueError(f"ДатаРожд and СерНомДок are required in form {spec.form_version}")
+    if rules is None or not rules.derived:
+        return None, omit
+    return {new: rules.category_code(new) for new in RENAMED_IN_5_08.values()}, omit
 
 
 # --- names and documents ----------------------------------------------------------------------

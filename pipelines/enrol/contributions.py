@@ -66,12 +66,14 @@ def apply_rsv(
     session: Session, settings: Settings, run_id: str, as_of: date, row: ReceivedFile, path: Path
 ) -> Counter:
     from pipelines.parse.rsv import iter_persons, read_header, validate_structure
+    from pipelines.parse.rsv_versions import rules_for
     from pipelines.validate.rsv import validate_rsv_header, validate_rsv_persons
 
     validate_structure(path)
     header = read_header(path)
-    if header.form_version != "5.08" or header.period_code not in _quarters():
-        raise FileError("F012", "form version or period code not supported")
+    rules_for(header.form_version)  # F014 for a version not read (5.01–5.08 are)
+    if header.period_code not in _quarters():
+        raise FileError("F012", "period code not supported")
     file_codes = validate_rsv_header(header)
     if Path(row.name).stem != header.file_id:
         row.codes = [*(row.codes or []), "F006"]
@@ -212,6 +214,9 @@ def _apply_batch(
         list(reported.values()),
         ["snils"],
         where=lambda table, new: table.c.period_end <= new.period_end,
+        # reports before 5.08 may leave the birth date and document out: what an earlier
+        # report said stays known
+        keep=("birth_date", "document_kind", "document_number"),
     )
     _update_working_status(session, header, key, row, list(reported), period_end)
 

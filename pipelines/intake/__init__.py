@@ -52,7 +52,7 @@ _ZAGS_NAMESPACES = {
     "urn://x-artefacts-zags-rogdinf/root/112-51/": ("ROGDINF", {"ROGDINFResponse"}),
     "urn://x-artefacts-zags-rogdzp/root/112-23/": ("ROGDZP", {"Request", "ROGDZPRequest"}),
 }
-_VERSION = re.compile(r"[0-9A-Za-z.]{1,10}")
+_VERSION = re.compile(r"\d{1,2}(?:\.\d{1,3}){1,3}")  # 5.08, 4.0.1: never a date or a name
 
 
 def shown_version(value: str | None) -> str:

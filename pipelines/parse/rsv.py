@@ -1,10 +1,12 @@
-"""Streaming parser of ФНС РСВ files (КНД 1151111, format 5.08): header, persons, structure.
+"""Streaming parser of ФНС РСВ files (КНД 1151111, formats 5.01–5.08): header, persons, structure.
 
 A file may hold hundreds of thousands of person blocks, so nothing here keeps more than the
 prologue and one block in memory. The encoding is the one the XML declaration names
 (windows-1251 in the feed); dates ``ДД.ММ.ГГГГ`` become :class:`datetime.date`, money
 :class:`decimal.Decimal`. Errors are :class:`~pipelines.parse.xmlsafe.FileError` with codes from
-:mod:`pipelines.codes`; their details name lines and elements, never document values.
+:mod:`pipelines.codes`; their details name lines and elements, never document values. What
+differs between the form versions, the schema of each included, is in
+:mod:`pipelines.parse.rsv_versions`.
 """
 
 from __future__ import annotations
@@ -14,21 +16,19 @@ from collections.abc import Iterator
 from contextlib import closing
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
 from lxml import etree
 
 from pipelines.identifiers import snils_normalize
-from pipelines.parse import xmlsafe
+from pipelines.parse import rsv_versions, xmlsafe
+from pipelines.parse.rsv_versions import FormVersion
 from pipelines.parse.xmlsafe import FileError
 from pipelines.records import PERIOD_QUARTER, FullName, InsuredPerson, Payment, RsvHeader
-from pipelines.resources import schemas_dir
 
-FORM_VERSION = "5.08"
+FORM_VERSION = rsv_versions.BASELINE  # the latest form, the one the project's own XSD is for
 KND = "1151111"
-SCHEMA_PATH = Path("fns-rsv-5.08") / "NO_RASCHSV.xsd"
 
 _PERSON = "ПерсСвСтрахЛиц"
 # Start tags that end the prologue: everything read_header needs comes before them.
@@ -48,10 +48,10 @@ _SMALL_INT = re.compile(r"\s*\d{1,3}\s*", re.ASCII)
 _AMOUNT = re.compile(r"\s*[+-]?(?:\d{1,40}(?:\.\d{0,40})?|\.\d{1,40})\s*", re.ASCII)
 
 
-@lru_cache(maxsize=1)
-def schema() -> etree.XMLSchema:
-    """The project's own XSD for РСВ 5.08 (``schemas/fns-rsv-5.08/``), compiled once."""
-    return xmlsafe.load_schema(schemas_dir() / SCHEMA_PATH)
+def schema(version: str = FORM_VERSION) -> etree.XMLSchema:
+    """The project's XSD for one form version, compiled once: 5.08's own file
+    (``schemas/fns-rsv-5.08/``), an older version's derived from it; F014 for another."""
+    return rsv_versions.schema_for(version)
 
 
 # --- header -----------------------------------------------------------------------------------
@@ -60,15 +60,17 @@ def schema() -> etree.XMLSchema:
 def read_header(path: Path) -> RsvHeader:
     """The report's header: file id, form, period, correction and payer.
 
-    Reads only the prologue, up to the signatory or the first person block. F012 when the form
-    version, КНД or period is not one this parser supports; F003 when something it needs is
-    missing or unreadable.
+    Reads only the prologue, up to the signatory or the first person block. F014 when the form
+    version is not one of 5.01–5.08, F012 when the КНД or period is not one this parser
+    supports; F003 when something it needs is missing or unreadable.
     """
     prologue = _read_prologue(Path(path))
-    _check_supported(prologue)
+    rules = _check_supported(prologue)
     root = prologue.get("Файл")
     if root is None:
         raise FileError("F003", _where(prologue.get("root"), "root element is not Файл"))
+    if rules is None:
+        raise _missing(root, "ВерсФорм")
     doc = prologue.get("Документ")
     if doc is None:
         raise FileError("F003", _where(root, "element Документ missing"))
@@ -94,7 +96,7 @@ def read_header(path: Path) -> RsvHeader:
 
     return RsvHeader(
         file_id=_required(root, "ИдФайл"),
-        form_version=_required(root, "ВерсФорм"),
+        form_version=rules.version,
         document_date=document_date,
         correction_no=_integer(doc, "НомКорр"),
         period_code=_required(doc, "Период").strip(),
@@ -160,18 +162,27 @@ def _start_elements(path: Path) -> Iterator[etree._Element]:
         raise FileError("F001", f"cannot decode: {type(exc).__name__}") from None
 
 
-def _check_supported(prologue: dict[str, etree._Element]) -> None:
-    """F012 for a form version, КНД or period this parser does not read."""
+def _check_supported(prologue: dict[str, etree._Element]) -> FormVersion | None:
+    """The rules of the file's form version; None when it names none (the schema says F003).
+
+    F012 for a КНД that is not the РСВ's or a period this parser does not read, F014 for a form
+    version it does not read (the detail names the version, sanitised).
+    """
     root, doc = prologue.get("Файл"), prologue.get("Документ")
+    knd = doc.get("КНД") if doc is not None else None
+    if knd is not None and knd != KND:
+        raise FileError("F012", _where(doc, "КНД is not 1151111"))
     version = root.get("ВерсФорм") if root is not None else None
-    if version is not None and version != FORM_VERSION:
-        raise FileError("F012", _where(root, "form version is not 5.08"))
-    if doc is not None:
-        knd, period = doc.get("КНД"), doc.get("Период")
-        if knd is not None and knd != KND:
-            raise FileError("F012", _where(doc, "КНД is not 1151111"))
-        if period is not None and period.strip() not in PERIOD_QUARTER:
-            raise FileError("F012", _where(doc, "period code is not supported"))
+    rules = None
+    if version is not None:
+        try:
+            rules = rsv_versions.rules_for(version)
+        except FileError as error:
+            raise FileError(error.code, _where(root, error.detail)) from None
+    period = doc.get("Период") if doc is not None else None
+    if period is not None and period.strip() not in PERIOD_QUARTER:
+        raise FileError("F012", _where(doc, "period code is not supported"))
+    return rules
 
 
 # --- persons ----------------------------------------------------------------------------------
@@ -182,7 +193,8 @@ def iter_persons(path: Path) -> Iterator[InsuredPerson]:
 
     Meant for a file that passed :func:`validate_structure`; a value that cannot be read
     anyway raises F003. A missing СНИЛС is None (a business rule rejects it); an impossible
-    birth date such as 29.02 of a common year is None.
+    birth date such as 29.02 of a common year is None, and so are a birth date and a document
+    number that a form before 5.08 leaves out.
     """
     for seq, elem in enumerate(xmlsafe.iter_elements(Path(path), {_PERSON}), start=1):
         yield _person(elem, seq)
@@ -246,24 +258,28 @@ def _payment(elem: etree._Element) -> Payment:
 
 
 def validate_structure(path: Path) -> None:
-    """Stream the file against the project's XSD; F003 at the first violation.
+    """Stream the file against the project's XSD of its form version; F003 at the first
+    violation.
 
-    F012 first when the prologue names a form version, КНД or period that is not supported;
-    F001 when the file is not well-formed or not decodable anywhere, even after a violation
-    (a truncated file is F001, not a schema problem). A valid file is read once. libxml2
+    F014 first when the prologue names a form version that is not read, F012 when it names a
+    КНД or period that is not supported; F001 when the file is not well-formed or not
+    decodable anywhere, even after a violation (a truncated file is F001, not a schema
+    problem). A valid file is read once. libxml2
     reports violations met while streaming without a line number and goes on collecting
     them, so validation stops at the first one; the file is then checked for well-formedness
     to its end, and read again up to the violation, line by line, to find its line.
     """
     path = Path(path)
-    _check_supported(_read_prologue(path))
-    found = _validate_pass(path, line_mode_from=None)
+    rules = _check_supported(_read_prologue(path))
+    # no version named: the 5.08 schema says what is missing
+    xsd = schema(rules.version if rules is not None else FORM_VERSION)
+    found = _validate_pass(path, xsd, line_mode_from=None)
     if found is None:
         return
     for _elem in xmlsafe.iter_elements(path, {_PERSON}):
         pass  # F001 for a file that is broken after its first violation
     offset, message = found
-    located = _validate_pass(path, line_mode_from=offset)
+    located = _validate_pass(path, xsd, line_mode_from=offset)
     line = located[0] if located is not None else None
     raise FileError("F003", _describe_violation(message, line))
 
@@ -312,7 +328,9 @@ class _Source:
         return data
 
 
-def _validate_pass(path: Path, line_mode_from: int | None) -> tuple[int, str] | None:
+def _validate_pass(
+    path: Path, xsd: etree.XMLSchema, line_mode_from: int | None
+) -> tuple[int, str] | None:
     """One streaming validation; the first violation as (offset or line, message), or None."""
     xmlsafe.refuse_doctype(path)
     with path.open("rb") as fh:
@@ -322,7 +340,7 @@ def _validate_pass(path: Path, line_mode_from: int | None) -> tuple[int, str] | 
                 source,
                 events=("end",),
                 tag=(_PERSON, _ROOT),
-                schema=schema(),
+                schema=xsd,
                 **xmlsafe._parser_options(),
             )
             source.context = context

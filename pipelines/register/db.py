@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -148,15 +149,19 @@ def dispose(settings: Settings) -> None:
     _engine(settings.database_url).dispose()
 
 
-def upsert(session: Session, table, rows: list[dict], keys: list[str], where=None) -> None:
-    """INSERT … ON CONFLICT (keys) DO UPDATE the other columns, optionally only ``where``."""
+def upsert(session: Session, table, rows: list[dict], keys: list[str], where=None, keep=()) -> None:
+    """INSERT … ON CONFLICT (keys) DO UPDATE the other columns, optionally only ``where``; the
+    columns in ``keep`` keep their stored value when the new row has none."""
     if not rows:
         return
     stmt = dialect_insert(session, table)
     columns = [c for c in rows[0] if c not in keys]
     stmt = stmt.on_conflict_do_update(
         index_elements=keys,
-        set_={c: stmt.excluded[c] for c in columns},
+        set_={
+            c: sa.func.coalesce(stmt.excluded[c], table.c[c]) if c in keep else stmt.excluded[c]
+            for c in columns
+        },
         where=where(table, stmt.excluded) if where else None,
     )
     session.execute(stmt, rows)

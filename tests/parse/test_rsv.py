@@ -336,10 +336,20 @@ def test_missing_file_id_is_f003_naming_line_and_element():
     assert refused(rsv.read_header, path).code == "F003"
 
 
-def test_unsupported_form_version_is_f012():
+def test_unsupported_form_version_is_f014(tmp_path):
+    """The fixture's ВерсФорм 5.07 was unsupported when it was written; 5.01–5.08 are read now
+    (tests/parse/test_rsv_versions.py), so a version outside them is made from it."""
     path = fixture("unsupported_form_version")
-    assert refused(rsv.validate_structure, path).code == "F012"
-    assert refused(rsv.read_header, path).code == "F012"
+    rsv.validate_structure(path)
+    assert rsv.read_header(path).form_version == "5.07"
+    unknown = tmp_path / path.name
+    unknown.write_bytes(path.read_bytes().replace(b'="5.07"', b'="5.99"', 1))
+    for call in (rsv.validate_structure, rsv.read_header):
+        error = refused(call, unknown)
+        assert (error.code, error.detail) == (
+            "F014",
+            "line 2: form version 5.99 is not supported (supported: 5.01–5.08)",
+        )
 
 
 @pytest.mark.parametrize("call", ALL_ENTRY_POINTS, ids=lambda c: c.__name__)
