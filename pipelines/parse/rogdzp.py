@@ -444,20 +444,6 @@ def _document(elem: etree._Element) -> IdentityDocument:
     )
 
 
-# The parts of a КЛАДР address, in the order a one-line address reads.
-_ADDRESS_PARTS = (
-    "Индекс",
-    "НаимРегион",
-    "Район",
-    "Город",
-    "НаселПункт",
-    "Улица",
-    "Дом",
-    "Корпус",
-    "Кварт",
-)
-
-
 def _address(elem: etree._Element) -> str | None:
     """The residence as one line: the sender's own text, else composed from КЛАДР parts."""
     k = _kids(elem)
@@ -470,7 +456,6 @@ def _address(elem: etree._Element) -> str | None:
             return line
         kladr = _kids(russian).get("АдрКЛАДР")
         if kladr is not None:
-            return (
-                values.one_line(", ".join(v for a in _ADDRESS_PARTS if (v := kladr.get(a)))) or None
-            )
+            parts = (v for a in values.ADDRESS_PARTS if (v := kladr.get(a)))
+            return values.one_line(", ".join(parts)) or None
     return None

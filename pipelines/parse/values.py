@@ -71,3 +71,17 @@ def year_value(elem: etree._Element, text: str | None) -> PartialDate:
 
 def one_line(text: str | None) -> str | None:
     return " ".join(text.split()) if text is not None else None
+
+
+# The parts of a structured Russian address (КЛАДР), in the order a one-line address reads.
+ADDRESS_PARTS = (
+    "Индекс",
+    "НаимРегион",
+    "Район",
+    "Город",
+    "НаселПункт",
+    "Улица",
+    "Дом",
+    "Корпус",
+    "Кварт",
+)

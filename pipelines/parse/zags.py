@@ -321,20 +321,6 @@ def _certificate(elem: etree._Element) -> BirthCertificate:
     )
 
 
-# The parts of a structured Russian address, in the order a one-line address reads.
-_ADDRESS_PARTS = (
-    "Индекс",
-    "НаимРегион",
-    "Район",
-    "Город",
-    "НаселПункт",
-    "Улица",
-    "Дом",
-    "Корпус",
-    "Кварт",
-)
-
-
 def _address(elem: etree._Element) -> str | None:
     """АдрМЖ as one line: the sender's own one-line text, whitespace collapsed."""
     for kind in elem:
@@ -346,7 +332,7 @@ def _address(elem: etree._Element) -> str | None:
                     line = _one_line(form.get("АдрТекст"))
                     # АдрТекст is required; should it be blank, compose it from the parts.
                     return line or _one_line(
-                        ", ".join(v for a in _ADDRESS_PARTS if (v := form.get(a)))
+                        ", ".join(v for a in values.ADDRESS_PARTS if (v := form.get(a)))
                     )
         elif kind.tag == T.АдрМЖИн:
             line = kind.find(T.АдрТекст)
