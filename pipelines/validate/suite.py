@@ -50,10 +50,11 @@ def _get_engine() -> tuple[EphemeralDataContext, BatchDefinition]:
         if _engine is None:
             # GE reads this when it is imported; the context config below says it again.
             os.environ["GX_ANALYTICS_ENABLED"] = "False"
+            # its own chatter would fill the task logs — from the import on (which logs a
+            # line per decorated function): warnings and above only
+            logging.getLogger("great_expectations").setLevel(logging.WARNING)
             import great_expectations as gx
 
-            # its own chatter would fill the task logs: warnings and above only
-            logging.getLogger("great_expectations").setLevel(logging.WARNING)
             from great_expectations.data_context.types.base import (
                 DataContextConfig,
                 InMemoryStoreBackendDefaults,

@@ -389,3 +389,17 @@ def test_importing_the_rules_does_not_import_great_expectations() -> None:
         "sys.exit('great_expectations' in sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
+
+
+def test_the_validation_engine_logs_nothing_below_warnings_from_its_import_on() -> None:
+    """Great Expectations logs a line per decorated function while it is imported: a task log
+    would be mostly that."""
+    code = (
+        "import logging; logging.basicConfig(level=logging.DEBUG);"
+        "from pipelines.validate import suite; suite._get_engine()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        cwd=Path(__file__).parents[2],
+    )  # fmt: skip
+    assert [line for line in done.stderr.splitlines() if "great_expectations" in line] == []
