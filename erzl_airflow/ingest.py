@@ -1,13 +1,18 @@
-"""The tasks of both ingest DAGs and their edges — claim → senders → process (mapped) → finish —
-so each DAG file keeps only what is its own: the feed, the schedule, the runbook, the params.
+"""The tasks of both ingest DAGs and their edges — claim → files → process (mapped: one task
+per file) → finish — so each DAG file keeps only what is its own: the feed, the schedule, the
+runbook, the params.
 Each task body imports ``pipelines`` when it runs, never when the DAG file is parsed."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from airflow.sdk import Asset, task
-from airflow.sdk.exceptions import AirflowSkipException
+from airflow.sdk.exceptions import AirflowRescheduleException, AirflowSkipException
 
 from erzl_airflow import assets
+
+RESCHEDULE_SECONDS = 5  # how soon a file waiting for the one it follows is tried again
 
 
 def ingest_tasks(feed: str, report: Asset, pool: str) -> None:
@@ -26,36 +31,53 @@ def ingest_tasks(feed: str, report: Asset, pool: str) -> None:
         return claimed
 
     @task
-    def senders(claimed: dict) -> list[dict]:
+    def files(claimed: dict) -> list[dict]:
         from pipelines import tasks
 
-        return tasks.groups(claimed)
+        return tasks.files(claimed)
 
-    # one mapped task per sender: a sender's files in order, senders side by side, each
-    # retried on its own; the pool bounds how many write to the register at once
-    @task(pool=pool, map_index_template="{{ group_label }}")
-    def process(group: dict) -> list[dict]:
+    # one mapped task per file, seen, timed and retried on its own: files of different senders
+    # side by side on any worker; a file that must follow another (the sender's earlier
+    # report, the original of a copy) is rescheduled until that one is applied, holding no
+    # worker meanwhile; the pool bounds how many write to the register at once
+    @task(pool=pool, map_index_template="{{ file_label }}")
+    def process(unit: dict) -> dict:
         from airflow.sdk import get_current_context
 
         from pipelines import tasks
 
-        get_current_context()["group_label"] = f"{len(group['file_ids'])} file(s)"
-        return tasks.process(group)
+        context = get_current_context()
+        context["file_label"] = unit["label"]
+        try:
+            done = tasks.process_one(unit)
+        except Exception:
+            ti = context["ti"]
+            if ti.try_number > ti.max_tries:  # the last try: what follows this file fails too
+                tasks.file_failed(unit)
+            raise
+        if "waiting_for" in done:
+            raise AirflowRescheduleException(
+                reschedule_date=datetime.now(UTC) + timedelta(seconds=RESCHEDULE_SECONDS)
+            )
+        return done
 
     @task(outlets=[assets.REGISTER, report])
-    def finish(claimed: dict, processed: list, outlet_events=None) -> dict:
+    def finish(claimed: dict, processed: list, outlet_events=None, dag=None, run_id=None) -> dict:
+        from erzl_airflow.notes import write_note
         from pipelines import tasks
 
         totals = tasks.finish(claimed)
-        # what the run did, on the asset events a downstream DAG (or an analyst) sees
+        # what the run did: on the asset events a downstream DAG (or an analyst) sees, in the
+        # log, and as the DAG run's note in the UI
         note = tasks.run_note(totals)
         for asset in (assets.REGISTER, report):
             outlet_events[asset].extra = note
         print(note["summary"])
+        write_note(dag.dag_id, run_id, note["summary"])
         return totals
 
     claimed = claim()
-    finish(claimed, process.expand(group=senders(claimed)))
+    finish(claimed, process.expand(unit=files(claimed)))
 
 
 def release_run(context) -> None:

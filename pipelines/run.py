@@ -347,7 +347,7 @@ def files_of_run(settings: Settings, run_id: str) -> list[int]:
 def work_groups(settings: Settings, file_ids: list[int]) -> list[list[int]]:
     """The files split by sender, each group in processing order: a sender's files (an РСВ
     payer's report and its corrections) are applied one after the other; groups of different
-    senders are independent and may run side by side (the DAGs map one task over each)."""
+    senders are independent and may run side by side (work_units: one DAG task per file)."""
     with db.session_scope(settings) as session:
         rows = [session.get(ReceivedFile, file_id) for file_id in file_ids]
     groups: dict[tuple, list[int]] = {}
@@ -355,6 +355,63 @@ def work_groups(settings: Settings, file_ids: list[int]) -> list[list[int]]:
         key = (row.feed, row.sender) if row.sender else ("file", row.id)
         groups.setdefault(key, []).append(row.id)
     return list(groups.values())
+
+
+def work_units(settings: Settings, run_id: str, groups: list[list[int]]) -> list[dict]:
+    """One unit of work per file, each naming the file it must follow (the sender's previous
+    file, or the original of a copy): the first files of every sender first, so independent
+    files are taken up side by side."""
+    with db.session_scope(settings) as session:
+        rows = {
+            row.id: (row.name, row.duplicate_of)
+            for row in session.scalars(
+                select(ReceivedFile).where(ReceivedFile.id.in_([f for g in groups for f in g]))
+            )
+        }
+    units = []
+    for position in range(max(map(len, groups), default=0)):
+        for group in groups:
+            if position < len(group):
+                file_id = group[position]
+                name, original = rows.get(file_id, ("", None))
+                after = group[position - 1] if position else None
+                if after is None and original in rows:  # a copy follows its original
+                    after = original
+                units.append(
+                    {
+                        "run_id": run_id,
+                        "file_id": file_id,
+                        "after": after,
+                        "label": f"{file_id} {(name or '')[:200]}",  # journalled: one line
+                    }
+                )
+    return units
+
+
+def blocked_by(settings: Settings, run_id: str, after: int | None) -> str | None:
+    """Why a file cannot be processed yet: ``waiting`` while the file it follows is not applied;
+    ``failed`` when that file's task failed for good, or the run is no longer live (released,
+    or nothing renewed its lease). None when it can go."""
+    if after is None:
+        return None
+    with db.session_scope(settings) as session:
+        row = session.get(ReceivedFile, after)
+        if row is not None and row.state in ("applied", "emitted"):
+            return None
+        run = session.get(Run, run_id)
+        if after in ((run.totals or {}).get("failed_files", []) if run else []):
+            return "failed"
+        return "waiting" if run_is_live(run) else "failed"
+
+
+def file_failed(settings: Settings, run_id: str, file_id: int) -> None:
+    """Note that a file's task failed for good: the files that must follow it fail too, rather
+    than wait; the next run takes them all over."""
+    with db.session_scope(settings) as session:
+        run = session.get(Run, run_id, with_for_update=True)
+        if run is not None:
+            failed = [*(run.totals or {}).get("failed_files", []), file_id]
+            run.totals = {**(run.totals or {}), "failed_files": sorted(set(failed))}
 
 
 def _processing_order(row: ReceivedFile) -> tuple:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from pipelines import config, intake, run
 from pipelines.emit import safe_name
-from pipelines.errors import boundary
+from pipelines.errors import PipelineFailure, boundary
 
 DEFAULT_TIMEZONE = "Europe/Moscow"
 
@@ -74,6 +74,35 @@ def claim(feed: str, dag_id: str, airflow_run_id: str, as_of: date) -> dict:
 def groups(claimed: dict) -> list[dict]:
     """One unit of mapped work per sender: the files of one sender, in order."""
     return [{"run_id": claimed["run_id"], "file_ids": group} for group in claimed.get("groups", [])]
+
+
+@boundary
+def files(claimed: dict) -> list[dict]:
+    """One unit of mapped work per file, each naming the file it must follow (run.work_units)."""
+    return run.work_units(config.load(), claimed["run_id"], claimed.get("groups", []))
+
+
+@boundary
+def process_one(unit: dict) -> dict:
+    """Process one file once the file it follows is applied: its summary, or
+    ``{"waiting_for": id}`` while that file is still being applied (the task comes back later,
+    freeing its worker meanwhile). Fails when that file failed for good."""
+    settings = config.load()
+    blocked = run.blocked_by(settings, unit["run_id"], unit.get("after"))
+    if blocked == "waiting":
+        return {"waiting_for": unit["after"]}
+    if blocked == "failed":
+        raise PipelineFailure(
+            f"file {unit['file_id']} follows file {unit['after']}, which failed: "
+            "the next run takes both over"
+        )
+    return run.process_file(settings, unit["run_id"], unit["file_id"]).as_json()
+
+
+@boundary
+def file_failed(unit: dict) -> None:
+    """A file's task failed for good (its last try): the files that follow it fail too."""
+    run.file_failed(config.load(), unit["run_id"], unit["file_id"])
 
 
 def _run_exists(settings: config.Settings, run_id: str) -> bool:

@@ -45,7 +45,7 @@ def _states(dag_run) -> dict[str, str]:
 
 
 def _xcom(dag_run, task_id: str):
-    """A task's return value; for a mapped task, its map indexes' values joined in order."""
+    """A task's return value; for a mapped task, its map indexes' values in order."""
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
@@ -64,7 +64,7 @@ def _xcom(dag_run, task_id: str):
         return None
     if values[0][0] < 0:  # not mapped
         return values[0][1]
-    return [item for _, value in sorted(values, key=lambda v: v[0]) for item in value]
+    return [value for _, value in sorted(values, key=lambda v: v[0])]
 
 
 def _export(settings) -> list[dict]:
@@ -141,7 +141,7 @@ def test_births_dag_enrols_live_born_children_and_ignores_a_resend(airflow_dag, 
 
     assert str(first.state) == "success"
     assert _states(first) == {
-        "claim": "success", "senders": "success", "process": "success", "finish": "success",
+        "claim": "success", "files": "success", "process": "success", "finish": "success",
     }  # fmt: skip
     assert list(inbox.iterdir()) == []
     assert len(_files_under(settings.archive)) == 1  # the raw file, kept by its hash
@@ -213,7 +213,7 @@ def test_births_dag_with_an_empty_inbox_skips_and_writes_nothing(airflow_dag, er
 
     assert str(dag_run.state) == "success"
     assert _states(dag_run) == {
-        "claim": "skipped", "senders": "skipped", "process": "skipped", "finish": "skipped",
+        "claim": "skipped", "files": "skipped", "process": "skipped", "finish": "skipped",
     }  # fmt: skip
     assert _files_under(settings.home) == []
     assert _export(settings) == []
@@ -246,7 +246,7 @@ def test_rsv_dag_enrols_entitled_foreign_workers_then_renewal_dry_run(
 
     assert str(dag_run.state) == "success"
     assert _states(dag_run) == {
-        "claim": "success", "senders": "success", "process": "success", "finish": "success",
+        "claim": "success", "files": "success", "process": "success", "finish": "success",
     }  # fmt: skip
     assert list(inbox.iterdir()) == []
     processed = _xcom(dag_run, "process")
