@@ -8,14 +8,16 @@ BENCH_PERSONS ?= 300000
 
 SHARED_REFERENCE ?= ../shared/reference
 
-.PHONY: demo test test-sqlite test-postgresql conformance lint bench venv clean
+.PHONY: demo test test-sqlite test-postgresql conformance lint bench bench-full venv clean
 
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	# compiled now, not by every process that imports them (the environment may forbid writing
+	# bytecode): importing Airflow and Great Expectations from source costs seconds a process
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
@@ -40,11 +42,15 @@ test-postgresql: venv
 conformance: venv
 	ERZL_SHARED_REFERENCE=$(SHARED_REFERENCE) $(BIN)/pytest -q -m conformance tests/parse
 
-## Speed and memory figures (printed, never asserted).
+## Speed and memory figures (printed, never asserted; docs/benchmarks.md): each stage of the
+## pipeline beside the parse floor, on SQLite and PostgreSQL. About ten minutes; figures also in
+## var/bench/latest.json. BENCH_ARGS passes options, e.g. BENCH_ARGS="--backend sqlite".
 bench: venv
-	$(BIN)/python bench/bench_zags_parse.py $(BENCH_BIRTHS)
-	$(BIN)/python bench/bench_rsv_parse.py --persons $(BENCH_PERSONS)
-	$(BIN)/python bench/bench_ingest.py --births 5000 --persons 50000
+	$(BIN)/python bench/run.py --preset quick $(BENCH_ARGS)
+
+## The same at the sizes of the issue (1M births, a register of 10M): hours.
+bench-full: venv
+	$(BIN)/python bench/run.py --preset full $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
