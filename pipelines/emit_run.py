@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from pipelines.codes import CATALOGUE
@@ -138,14 +138,16 @@ def write_notices(session: Session, settings: Settings, run_id: str) -> list[Pat
 
     run = session.get(Run, run_id)
     by_insurer: dict[str, list[NoticeItem]] = defaultdict(list)
-    rows = session.scalars(
-        select(Notification).where(Notification.run_id == run_id).order_by(Notification.id)
+    rows = session.execute(
+        select(Notification, Person, Policy, ReceivedRecord, ReceivedFile)
+        .join(Person, Person.id == Notification.person_id)
+        .join(Policy, Policy.enp == Notification.enp)
+        .outerjoin(ReceivedRecord, ReceivedRecord.id == Notification.record_id)
+        .outerjoin(ReceivedFile, ReceivedFile.id == ReceivedRecord.file_id)
+        .where(Notification.run_id == run_id)
+        .order_by(Notification.id)
     ).all()
-    for note in rows:
-        person = session.get(Person, note.person_id)
-        policy = session.get(Policy, note.enp)
-        record = session.get(ReceivedRecord, note.record_id) if note.record_id else None
-        source = session.get(ReceivedFile, record.file_id) if record else None
+    for note, person, policy, record, source in rows:
         by_insurer[note.insurer_code].append(
             NoticeItem(
                 enp=note.enp,
@@ -179,9 +181,11 @@ def write_notices(session: Session, settings: Settings, run_id: str) -> list[Pat
             items=tuple(items),
         )
         path = write_notice(notice, out_dir)
-        for note in rows:
-            if note.insurer_code == code:
-                note.notice_file = path.name
+        session.execute(
+            update(Notification)
+            .where(Notification.run_id == run_id, Notification.insurer_code == code)
+            .values(notice_file=path.name)
+        )
         written.append(path)
     return written
 
@@ -191,17 +195,15 @@ def write_policy_list(session: Session, settings: Settings, run_id: str) -> Path
     from pipelines.emit.policies import write_policies
 
     issued = []
-    policies = session.scalars(
-        select(Policy).where(Policy.issued_run_id == run_id).order_by(Policy.enp)
+    rows = session.execute(
+        select(Policy, Person, ReceivedRecord, ReceivedFile)
+        .join(Person, Person.id == Policy.person_id)
+        .outerjoin(ReceivedRecord, ReceivedRecord.id == Policy.issued_record_id)
+        .outerjoin(ReceivedFile, ReceivedFile.id == ReceivedRecord.file_id)
+        .where(Policy.issued_run_id == run_id)
+        .order_by(Policy.enp)
     )
-    for policy in policies:
-        person = session.get(Person, policy.person_id)
-        record = (
-            session.get(ReceivedRecord, policy.issued_record_id)
-            if policy.issued_record_id
-            else None
-        )
-        source = session.get(ReceivedFile, record.file_id) if record else None
+    for policy, person, record, source in rows:
         issued.append(
             IssuedPolicy(
                 enp=policy.enp,
