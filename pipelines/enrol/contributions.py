@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from pipelines import faults
 from pipelines.codes import Outcome, decide
 from pipelines.config import Settings
+from pipelines.enrol import batched
 from pipelines.enrol.register_ops import (
     Provenance,
     assign_insurer,
@@ -50,7 +51,7 @@ from pipelines.register.models import (
 log = logging.getLogger(__name__)
 
 FOREIGN_STAYING_PREFIX = "ВП"  # КодКатЛиц of foreigners temporarily staying in Russia
-BATCH = 2000
+BATCH = 10_000  # person blocks validated and applied together: memory is bounded by this
 
 
 def quarter_end(year: int, quarter: int) -> date:
@@ -106,28 +107,27 @@ def apply_rsv(
         ],
         ["payer_inn", "payer_kpp", "year", "quarter"],
     )
-    codes_by_seq = validate_rsv_persons(iter_persons(path))
-    batch: list[tuple[InsuredPerson, list[str]]] = []
     seen: set[str] = set()
     # persons whose earlier months for this report were already cleared by this file: a person
     # in two blocks of one file has both blocks' months, not only the last one's
     cleared: set[str] = set() if applied is not None else None
-    for person in iter_persons(path):
-        faults.point("apply.record")
-        codes = list(codes_by_seq.get(person.seq, ()))
-        snils = snils_normalize(person.snils) if person.snils else None
-        accepted = decide(codes) == Outcome.ACCEPTED
-        if accepted and snils in seen:
-            codes.append("R005")
-        if accepted and person.annulled:
-            codes.append("R003")
-        if accepted:
-            seen.add(snils)
-        batch.append((person, codes))
-        if len(batch) >= BATCH:
-            _apply_batch(session, header, key, row, batch, counts, cleared)
-            batch = []
-    _apply_batch(session, header, key, row, batch, counts, cleared)
+    # read once, in batches: each batch is validated by one suite run, then applied
+    for persons in batched(iter_persons(path), BATCH):
+        codes_by_seq = validate_rsv_persons(persons, chunk_size=None)
+        batch: list[tuple[InsuredPerson, list[str]]] = []
+        for person in persons:
+            faults.point("apply.record")
+            codes = list(codes_by_seq.get(person.seq, ()))
+            snils = snils_normalize(person.snils) if person.snils else None
+            accepted = decide(codes) == Outcome.ACCEPTED
+            if accepted and snils in seen:
+                codes.append("R005")
+            if accepted and person.annulled:
+                codes.append("R003")
+            if accepted:
+                seen.add(snils)
+            batch.append((person, codes))
+        _apply_batch(session, header, key, row, batch, counts, cleared)
     return counts
 
 
