@@ -10,33 +10,41 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from pipelines import faults, link
 from pipelines.codes import Outcome, decide
 from pipelines.config import Settings
+from pipelines.enrol import batched
 from pipelines.enrol.register_ops import (
     Provenance,
-    assign_insurer,
-    choose_by_share,
-    create_person,
-    current_policy,
-    issue_policy,
+    choose_by_share_many,
+    claim_keys,
     latest_policy,
+    name_key,
+    remember_keys,
+    reserve_enps,
+    snapshot,
     update_person,
 )
 from pipelines.identifiers import snils_is_valid, snils_normalize
 from pipelines.parse.zags import iter_births
 from pipelines.records import BirthRecord, Parent
-from pipelines.register.db import insert_ignore
+from pipelines.register.db import insert_rows
 from pipelines.register.models import (
     IdentityDocument,
     Insurer,
+    InsurerAssignment,
+    Notification,
     Person,
+    PersonHistory,
     PersonKey,
+    Policy,
     ReceivedRecord,
 )
 from pipelines.validate.births import Bounds, validate_births
@@ -59,6 +67,9 @@ def version_order(version: str | None) -> tuple[int, int | str]:
     return (1, version) if _DATED.fullmatch(version) else (2, version)
 
 
+BATCH_RECORDS = 5000  # records decided and applied together: memory is bounded by this
+
+
 def apply_births(
     session: Session,
     settings: Settings,
@@ -70,86 +81,411 @@ def apply_births(
 ) -> Counter:
     """Decide and apply every record of one birth file; returns the outcome and effect counts.
 
-    ``read`` is the format's reader (parse.birth_formats): ROGDINF's by default."""
-    codes_by_seq = validate_births(
-        read(path), as_of, settings.zags_statuses, bounds=Bounds.of(settings)
-    )
-    insurers = list(session.query(Insurer))
+    ``read`` is the format's reader (parse.birth_formats): ROGDINF's by default. The file is
+    read once, in batches: each batch is validated by one suite run, linked against the
+    register with a few set queries (:class:`link.View`), decided record by record in memory,
+    and applied with bulk statements (:class:`_Batch`). All batches are in the caller's one
+    transaction: a file is applied whole or not at all.
+    """
     counts: Counter = Counter()
     seen: set[tuple[str, str]] = set()
-    for record in read(path):
-        codes = list(codes_by_seq.get(record.seq, ()))
-        key = link.source_key(session, KEY_KIND, record.act_number)
-        if (record.act_number, record.version) in seen:
-            codes.append("Z012")
-        elif key is not None and version_order(record.version) <= version_order(key.version):
-            codes.append("Z005")
-        seen.add((record.act_number, record.version))
-        row = ReceivedRecord(
-            file_id=file_id,
-            seq=record.seq,
-            record_key=record.act_number,
-            version=record.version,
-            outcome=decide(codes),
-            codes=codes,
-        )
-        session.add(row)
-        session.flush()
-        prov = Provenance(run_id, file_id, row.id)
-        faults.point("apply.record")
-        if row.outcome == Outcome.ACCEPTED and key is None:
-            key = _claim_act(session, record, row)
-        if row.outcome == Outcome.NOT_APPLICABLE and key is not None and key.person_id:
-            # a later version withdraws an act whose child is enrolled: never revoke silently
-            row.codes, row.outcome = [*codes, "Z013"], str(Outcome.REVIEW)
-        if row.outcome == Outcome.ACCEPTED:
-            _accept(session, settings, as_of, record, key, row, prov, insurers, counts)
-        if row.outcome in (Outcome.ACCEPTED, Outcome.NOT_APPLICABLE):
-            _remember_version(session, record, row, key)
-        elif key is not None and key.person_id is None and key.record_id is None:
-            session.delete(key)  # claimed above for a record that did not go through after all
-            session.flush()
-        counts[str(row.outcome)] += 1
+    bounds = Bounds.of(settings)
+    for records in batched(read(path), BATCH_RECORDS):
+        codes_by_seq = validate_births(records, as_of, settings.zags_statuses, bounds=bounds)
+        pending = records
+        while pending:  # a batch is cut where a record follows one of its own (the same act)
+            pending = _Batch(session, settings, run_id, as_of, file_id).apply(
+                pending, codes_by_seq, seen, counts
+            )
     return counts
 
 
-def _claim_act(session: Session, record: BirthRecord, row: ReceivedRecord) -> PersonKey | None:
-    """Insert the act's key before anyone is enrolled from it: the database lets one run win.
+@dataclass
+class _Decision:
+    record: BirthRecord
+    codes: list[str]
+    outcome: str
+    key: tuple | None  # the act's key as the register had it: (person_id, version)
+    person: Person | None = None  # the person a later version (or a found child) updates
+    fields: dict | None = None
+    links: dict | None = None
+    insurer: tuple[str | None, str] | None = None  # (code or None: by share, basis) for a new child
+    claims_act: bool = False  # the act is new to the register: its key is claimed first
+    person_id: int | None = None
+    enp: str | None = None
+    row_id: int | None = None
 
-    A run that loses — another committed the act meanwhile — sees the winner's key once that
-    commits, and takes the path of an act applied before (a later version updates the same
-    person; the same or an earlier one is a duplicate, Z005). Returns the key to go on with:
-    this record's fresh claim (no person yet), or the winner's.
+
+class _Batch:
+    """One batch of one file, from link to apply.
+
+    Linking reads the register once for the whole batch; deciding runs the rules of every
+    record in memory; applying claims the new acts with one statement (the database lets one
+    run win), draws the insurers by share and the ЕНП for the batch at once, and writes persons,
+    records, history, policies, assignments, notifications, documents and act keys with one
+    statement each. Later versions of acts applied before — rare — update their person one by
+    one. A record that follows another of the same batch (a second version of one act) ends
+    the batch: it is decided against what the first one wrote.
     """
-    values = {"kind": KEY_KIND, "value": record.act_number, "person_id": None, "version": None}
-    if insert_ignore(session, PersonKey.__table__, values):
-        return session.get(PersonKey, (KEY_KIND, record.act_number))
-    key = session.get(PersonKey, (KEY_KIND, record.act_number), populate_existing=True)
-    if version_order(record.version) <= version_order(key.version):
-        row.codes = [*row.codes, "Z005"]
-        row.outcome = str(decide(row.codes))
-    return key
 
+    def __init__(self, session, settings, run_id, as_of, file_id) -> None:
+        self.session, self.settings, self.run_id = session, settings, run_id
+        self.as_of, self.file_id = as_of, file_id
 
-def _remember_version(
-    session: Session, record: BirthRecord, row: ReceivedRecord, key: PersonKey | None
-) -> None:
-    if key is None:
-        insert_ignore(
+    # --- link ---------------------------------------------------------------------------
+
+    def _load(self, records: list[BirthRecord]) -> None:
+        session = self.session
+        acts = sorted({r.act_number for r in records})
+        keys = PersonKey.__table__
+        self.keys = {
+            value: (person_id, version)
+            for chunk in batched(acts, 5000)
+            for value, person_id, version in session.execute(
+                select(keys.c.value, keys.c.person_id, keys.c.version).where(
+                    keys.c.kind == KEY_KIND, keys.c.value.in_(chunk)
+                )
+            )
+        }
+        child_snils = [s for r in records if (s := _valid_snils(r.child.snils))]
+        self.view = link.View.load(
             session,
-            PersonKey.__table__,
-            {
-                "kind": KEY_KIND,
-                "value": record.act_number,
-                "person_id": row.person_id,
-                "version": record.version,
-                "record_id": row.id,
-            },
+            snils=child_snils,
+            name_keys=[link.child_key(r.child.name, r.child.birth_date) for r in records],
+            parents=[r.mother for r in records],
+            act_kind=KEY_KIND,
         )
-    else:
-        key.version, key.record_id = record.version, row.id
-        key.person_id = key.person_id or row.person_id
-    session.flush()
+        people = {p.id for p in self.view.by_snils_map.values()}
+        people |= {p.id for group in self.view.by_key.values() for p in group}
+        self.in_force = _in_force(session, sorted(people), self.as_of)
+        self.active = set(session.scalars(select(Insurer.code).where(Insurer.active.is_(True))))
+
+    # --- decide -------------------------------------------------------------------------
+
+    def apply(self, records, codes_by_seq, seen, counts) -> list[BirthRecord]:
+        """Decide and apply ``records``; returns those left for the next batch."""
+        self._load(records)
+        while True:
+            decisions, rest, taken = self._decide(records, codes_by_seq, seen)
+            lost = self._claim(decisions)
+            if not lost:
+                break
+            # another run committed one of these acts meanwhile: decide again, seeing its key
+            self._load(records)
+        seen.update(taken)
+        self._write(decisions, counts)
+        return rest
+
+    def _decide(self, records, codes_by_seq, seen):
+        decisions: list[_Decision] = []
+        taken: set[tuple[str, str]] = set()
+        acts: set[str] = set()
+        snils_taken: set[str] = set()
+        for index, record in enumerate(records):
+            if record.act_number in acts:
+                return decisions, records[index:], taken
+            acts.add(record.act_number)
+            faults.point("apply.record")
+            codes = list(codes_by_seq.get(record.seq, ()))
+            key = self.keys.get(record.act_number)
+            mark = (record.act_number, record.version)
+            if mark in seen or mark in taken:
+                codes.append("Z012")
+            elif key is not None and version_order(record.version) <= version_order(key[1]):
+                codes.append("Z005")
+            taken.add(mark)
+            decision = _Decision(record, codes, str(decide(codes)), key)
+            if decision.outcome == Outcome.NOT_APPLICABLE and key is not None and key[0]:
+                # a later version withdraws an act whose child is enrolled: never revoke silently
+                decision.codes = [*codes, "Z013"]
+                decision.outcome = str(Outcome.REVIEW)
+            if decision.outcome == Outcome.ACCEPTED:
+                self._accept(decision, snils_taken)
+            decision.claims_act = key is None and decision.outcome in (
+                Outcome.ACCEPTED,
+                Outcome.NOT_APPLICABLE,
+            )
+            decisions.append(decision)
+        return decisions, [], taken
+
+    def _hold(self, decision: _Decision, code: str) -> None:
+        decision.codes = [*decision.codes, code]
+        decision.outcome = str(decide(decision.codes))
+
+    def _accept(self, decision: _Decision, snils_taken: set[str]) -> None:
+        record, key = decision.record, decision.key
+        fields = _child_fields(record)
+        existing = self.session.get(Person, key[0]) if key and key[0] else None
+        links: dict[str, list[str]] = {"child": ["act"]} if existing is not None else {}
+        if existing is None:  # not by the act: perhaps enrolled another way (an application)
+            child = self.view.find_child(
+                record.child.name, record.child.birth_date, record.certificates
+            )
+            if child.problem is not None:
+                return self._hold(decision, "Z019")
+            if child.person is not None:
+                existing, links = child.person, {"child": list(child.keys)}
+        snils = _valid_snils(record.child.snils)
+        holder = self.view.by_snils(snils) if snils else None
+        if snils and (snils in snils_taken or (holder is not None and holder is not existing)):
+            return self._hold(decision, "Z011")
+        if snils or existing is None:
+            fields["snils"] = snils  # an update keeps the СНИЛС on file when none is sent
+        if existing is None:
+            # the insurer is known before the person is written: creation is one history row
+            chosen = self._newborn_insurer(record)
+            if isinstance(chosen, str):  # the mother cannot be told apart: nobody guesses
+                return self._hold(decision, chosen)
+            code, basis, mother_keys = chosen
+            if mother_keys:
+                links["mother"] = list(mother_keys)
+            decision.insurer = (code, basis)
+        else:
+            self.view.claim(existing.id)
+        if snils:
+            snils_taken.add(snils)
+        decision.person, decision.fields, decision.links = existing, fields, links or None
+
+    def _newborn_insurer(self, record: BirthRecord):
+        """(insurer or None for one by share, basis, the keys that found the mother), or the
+        code to hold the record with.
+
+        The mother's insurer when she is in the register with a policy in force (DOMAIN.md §6);
+        found without a СНИЛС, by name, birth date and document (link.find_parent). Several
+        candidates (Z017), or one whose documents all differ (Z018), hold the record: the
+        child's insurer is not guessed. Otherwise the fund's assignment by share.
+        """
+        if self.settings.newborn_insurer_rule != "mother":
+            return None, "fund_share", ()
+        mother = self.view.find_parent(record.mother)
+        if mother.problem == link.AMBIGUOUS:
+            return "Z017"
+        if mother.problem == link.DOCUMENT_DIFFERS:
+            return "Z018"
+        found = mother.person
+        if found is not None and found.insurer_code in self.active and found.id in self.in_force:
+            return found.insurer_code, "mother_insurer", mother.keys
+        return None, "fund_share", mother.keys if found is not None else ()
+
+    # --- apply --------------------------------------------------------------------------
+
+    def _claim(self, decisions: list[_Decision]) -> bool:
+        """Insert the keys of the acts new to the register before anyone is enrolled from
+        them; True when another run holds one of them (nothing of this batch is kept then)."""
+        wanted = [d.record.act_number for d in decisions if d.claims_act]
+        if not wanted:
+            return False
+        savepoint = self.session.begin_nested()
+        got = claim_keys(self.session, KEY_KIND, wanted)
+        if len(got) == len(set(wanted)):
+            savepoint.commit()
+            return False
+        savepoint.rollback()
+        return True
+
+    def _write(self, decisions: list[_Decision], counts: Counter) -> None:
+        session, settings, as_of = self.session, self.settings, self.as_of
+        new = [d for d in decisions if d.outcome == Outcome.ACCEPTED and d.person is None]
+        by_share = iter(choose_by_share_many(session, sum(1 for d in new if d.insurer[0] is None)))
+        for d in new:
+            if d.insurer[0] is None:
+                d.insurer = (next(by_share), d.insurer[1])
+            d.fields["insurer_code"] = d.insurer[0]
+        enps = reserve_enps(session, settings.region, [d.fields["birth_date"] for d in new])
+        person_ids = insert_rows(
+            session,
+            Person.__table__,
+            [
+                {
+                    **d.fields,
+                    "origin": "zags_births",
+                    "version": 1,
+                    "included_on": as_of,
+                    "name_key": name_key(
+                        d.fields["last_name"],
+                        d.fields["first_name"],
+                        d.fields["middle_name"],
+                        d.fields["birth_date"],
+                    ),
+                }
+                for d in new
+            ],
+        )
+        for d, person_id, enp in zip(new, person_ids, enps, strict=True):
+            d.person_id, d.enp = person_id, enp
+        for d in decisions:
+            if d.outcome == Outcome.ACCEPTED and d.person is not None:
+                policy = latest_policy(session, d.person.id)
+                d.person_id, d.enp = d.person.id, policy.enp if policy else None
+        row_ids = insert_rows(
+            session,
+            ReceivedRecord.__table__,
+            [
+                {
+                    "file_id": self.file_id,
+                    "seq": d.record.seq,
+                    "record_key": d.record.act_number,
+                    "version": d.record.version,
+                    "outcome": d.outcome,
+                    "codes": d.codes,
+                    "person_id": d.person_id,
+                    "enp": d.enp,
+                    "links": d.links if d.outcome == Outcome.ACCEPTED else None,
+                }
+                for d in decisions
+            ],
+        )
+        for d, row_id in zip(decisions, row_ids, strict=True):
+            d.row_id = row_id
+            counts[d.outcome] += 1
+        self._write_new(new)
+        for d in decisions:
+            if d.outcome == Outcome.ACCEPTED and d.person is not None:
+                self._update(d)
+                counts["updated"] += 1
+        counts["enrolled"] += len(new)
+        counts["policies_issued"] += len(new)
+        remember_keys(
+            session,
+            KEY_KIND,
+            [
+                (d.record.act_number, d.person_id, d.record.version, d.row_id)
+                for d in decisions
+                if d.outcome in (Outcome.ACCEPTED, Outcome.NOT_APPLICABLE)
+            ],
+        )
+
+    def _write_new(self, new: list[_Decision]) -> None:
+        session, run_id, as_of = self.session, self.run_id, self.as_of
+        now = datetime.now(UTC)
+        insert_rows(
+            session,
+            PersonHistory.__table__,
+            [
+                {
+                    "person_id": d.person_id,
+                    "version": 1,
+                    "change": "created",
+                    "data": snapshot(d.fields),
+                    "run_id": run_id,
+                    "file_id": self.file_id,
+                    "record_id": d.row_id,
+                    "changed_at": now,
+                }
+                for d in new
+            ],
+            returning=False,
+        )
+        insert_rows(
+            session,
+            Policy.__table__,
+            [
+                {
+                    "enp": d.enp,
+                    "person_id": d.person_id,
+                    "kind": "electronic",
+                    "status": "active",
+                    "valid_from": as_of,
+                    "valid_to": None,
+                    "issued_run_id": run_id,
+                    "issued_record_id": d.row_id,
+                    "reason": "newborn",
+                }
+                for d in new
+            ],
+            returning=False,
+        )
+        insert_rows(
+            session,
+            InsurerAssignment.__table__,
+            [
+                {
+                    "person_id": d.person_id,
+                    "insurer_code": d.insurer[0],
+                    "assigned_on": as_of,
+                    "basis": d.insurer[1],
+                    "run_id": run_id,
+                    "record_id": d.row_id,
+                }
+                for d in new
+            ],
+            returning=False,
+        )
+        insert_rows(
+            session,
+            Notification.__table__,
+            [
+                {
+                    "run_id": run_id,
+                    "insurer_code": d.insurer[0],
+                    "person_id": d.person_id,
+                    "enp": d.enp,
+                    "event": "enrolled_newborn",
+                    "basis": d.insurer[1],
+                    "record_id": d.row_id,
+                    "notice_file": None,
+                }
+                for d in new
+            ],
+            returning=False,
+        )
+        insert_rows(
+            session,
+            IdentityDocument.__table__,
+            [
+                {
+                    "person_id": d.person_id,
+                    "kind": "birth_certificate",
+                    "series": series,
+                    "number": number,
+                    "issued_on": issued,
+                    "current": True,
+                    "record_id": d.row_id,
+                }
+                for d in new
+                if (cert := _current_certificate(d.record)) is not None
+                for series, number, issued in [cert]
+            ],
+            returning=False,
+        )
+
+    def _update(self, d: _Decision) -> None:
+        """A later version of an act applied before, or a child enrolled another way: the
+        same person, the same ЕНП."""
+        prov = Provenance(self.run_id, self.file_id, d.row_id)
+        update_person(self.session, d.person, prov, "updated_from_zags", **d.fields)
+        _certificate(self.session, d.person, d.record, d.row_id)
+
+
+def _valid_snils(value: str | None) -> str | None:
+    digits = snils_normalize(value) if value else None
+    return digits if digits and snils_is_valid(digits) else None
+
+
+def _in_force(session: Session, person_ids: list[int], on: date) -> set[int]:
+    """Which of these people hold a policy in force on the date (register_ops.current_policy)."""
+    found: set[int] = set()
+    for chunk in batched(person_ids, 5000):
+        found.update(
+            session.scalars(
+                select(Policy.person_id).where(
+                    Policy.person_id.in_(chunk),
+                    Policy.status == "active",
+                    or_(Policy.valid_from.is_(None), Policy.valid_from <= on),
+                    or_(Policy.valid_to.is_(None), Policy.valid_to >= on),
+                )
+            )
+        )
+    return found
+
+
+def _current_certificate(record: BirthRecord):
+    """(series, number, issue date) of the record's current birth certificate, if any."""
+    for cert in record.certificates:
+        series, number = link.text(cert.series), link.text(cert.number)
+        if series or number:
+            return series, number, link.complete_date(cert.issue_date)
+    return None
 
 
 def _child_fields(record: BirthRecord) -> dict:
@@ -169,142 +505,27 @@ def _child_fields(record: BirthRecord) -> dict:
     }
 
 
-def _accept(
-    session: Session,
-    settings: Settings,
-    as_of: date,
-    record: BirthRecord,
-    key: PersonKey | None,
-    row: ReceivedRecord,
-    prov: Provenance,
-    insurers: list[Insurer],
-    counts: Counter,
-) -> None:
-    fields = _child_fields(record)
-    snils = snils_normalize(record.child.snils) if record.child.snils else None
-    existing = session.get(Person, key.person_id) if key and key.person_id else None
-    links: dict[str, list[str]] = {"child": ["act"]} if existing is not None else {}
-    if existing is None:  # not by the act: perhaps enrolled another way (an application)
-        child = link.find_child(
-            session, record.child.name, record.child.birth_date, record.certificates, KEY_KIND
-        )
-        if child.problem is not None:
-            _hold(row, "Z019")
-            return
-        if child.person is not None:
-            existing, links = child.person, {"child": list(child.keys)}
-    holder = link.by_snils(session, snils) if snils and snils_is_valid(snils) else None
-    if holder is not None and holder is not existing:
-        _hold(row, "Z011")
-        return
-    if snils and snils_is_valid(snils):
-        fields["snils"] = snils
-
-    if existing is not None:  # a later version of an act already applied: same person, same ЕНП
-        update_person(session, existing, prov, "updated_from_zags", **fields)
-        _certificate(session, existing, record, row)
-        policy = latest_policy(session, existing.id)
-        row.person_id, row.enp, row.links = existing.id, policy.enp if policy else None, links
-        counts["updated"] += 1
-        return
-
-    # the insurer is known before the person is written, so creation is one history row
-    chosen = _newborn_insurer(session, settings, as_of, record, insurers)
-    if isinstance(chosen, str):  # the mother cannot be told apart: nobody guesses
-        _hold(row, chosen)
-        return
-    insurer_code, basis, mother_keys = chosen
-    if mother_keys:
-        links["mother"] = list(mother_keys)
-    fields["insurer_code"] = insurer_code
-    person = create_person(session, prov, origin="zags_births", included_on=as_of, **fields)
-    _certificate(session, person, record, row, new=True)
-    policy = issue_policy(
-        session,
-        person,
-        prov,
-        region=settings.region,
-        valid_from=as_of,
-        valid_to=None,
-        reason="newborn",
-    )
-    assign_insurer(
-        session,
-        person,
-        prov,
-        insurer_code=insurer_code,
-        basis=basis,
-        on=as_of,
-        enp=policy.enp,
-        event="enrolled_newborn",
-    )
-    row.person_id, row.enp, row.links = person.id, policy.enp, links or None
-    counts["enrolled"] += 1
-    counts["policies_issued"] += 1
-
-
-def _hold(row: ReceivedRecord, code: str) -> None:
-    row.codes = [*row.codes, code]
-    row.outcome = str(decide(row.codes))
-
-
-def _newborn_insurer(
-    session: Session, settings: Settings, as_of: date, record: BirthRecord, insurers
-) -> tuple[str, str, tuple[str, ...]] | str:
-    """(insurer, basis, the keys that found the mother), or the code to hold the record with.
-
-    The mother's insurer when she is in the register with a policy in force (DOMAIN.md §6);
-    found without a СНИЛС, by name, birth date and document (link.find_parent). Several
-    candidates (Z017), or one whose documents all differ (Z018), hold the record: the child's
-    insurer is not guessed. Otherwise the fund's assignment by share.
-    """
-    if settings.newborn_insurer_rule == "mother":
-        mother = link.find_parent(session, record.mother)
-        if mother.problem == link.AMBIGUOUS:
-            return "Z017"
-        if mother.problem == link.DOCUMENT_DIFFERS:
-            return "Z018"
-        found = mother.person
-        active = {i.code for i in insurers if i.active}
-        if (
-            found is not None
-            and found.insurer_code in active
-            and current_policy(session, found.id, as_of) is not None
-        ):
-            return found.insurer_code, "mother_insurer", mother.keys
-        if found is not None:
-            return choose_by_share(session), "fund_share", mother.keys
-    return choose_by_share(session), "fund_share", ()
-
-
-def _certificate(
-    session: Session, person: Person, record: BirthRecord, row: ReceivedRecord, new: bool = False
-) -> None:
+def _certificate(session: Session, person: Person, record: BirthRecord, record_id: int) -> None:
     """The birth certificate becomes the current document; an earlier one stops being it."""
-    for cert in record.certificates:
-        series, number = link.text(cert.series), link.text(cert.number)
-        if not (series or number):
-            continue
-        earlier = (
-            []
-            if new
-            else session.query(IdentityDocument).filter_by(
-                person_id=person.id, kind="birth_certificate", current=True
-            )
-        )
-        for doc in earlier:
-            if (doc.series, doc.number) == (series, number):
-                return
-            doc.current = False
-        session.add(
-            IdentityDocument(
-                person_id=person.id,
-                kind="birth_certificate",
-                series=series,
-                number=number,
-                issued_on=link.complete_date(cert.issue_date),
-                current=True,
-                record_id=row.id,
-            )
-        )
+    cert = _current_certificate(record)
+    if cert is None:
         return
+    series, number, issued = cert
+    earlier = session.query(IdentityDocument).filter_by(
+        person_id=person.id, kind="birth_certificate", current=True
+    )
+    for doc in earlier:
+        if (doc.series, doc.number) == (series, number):
+            return
+        doc.current = False
+    session.add(
+        IdentityDocument(
+            person_id=person.id,
+            kind="birth_certificate",
+            series=series,
+            number=number,
+            issued_on=issued,
+            current=True,
+            record_id=record_id,
+        )
+    )

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import csv
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from pipelines.config import Settings
 from pipelines.identifiers import ENP_MAX_SERIAL, enp_compose
-from pipelines.register.db import insert_ignore
+from pipelines.register.db import dialect_insert, insert_ignore
 from pipelines.register.models import (
     EnpCounter,
     Insurer,
@@ -26,6 +27,7 @@ from pipelines.register.models import (
     Notification,
     Person,
     PersonHistory,
+    PersonKey,
     Policy,
 )
 
@@ -95,11 +97,7 @@ def name_key(
 
 
 def _snapshot(person: Person) -> dict:
-    data = {}
-    for name in PERSON_FIELDS:
-        value = getattr(person, name)
-        data[name] = value.isoformat() if isinstance(value, date) else value
-    return data
+    return snapshot({name: getattr(person, name) for name in PERSON_FIELDS})
 
 
 def _history(session: Session, person: Person, change: str, prov: Provenance) -> None:
@@ -171,6 +169,110 @@ def issue_enp(session: Session, region: str, birth_date: date) -> str:
         enp = enp_compose(region, duplicate_index, birth_date, serial + 1)
         if session.get(Policy, enp) is None:
             return enp
+
+
+def reserve_enps(session: Session, region: str, birth_dates: list[date]) -> list[str]:
+    """One new ЕНП for each birth date given, in order: the numbers :func:`issue_enp` would give
+    one at a time, drawn for all the dates with a few statements — the counters created where
+    missing, read locked (FOR UPDATE on PostgreSQL; SQLite has one writer), moved on at once,
+    and the numbers a loaded register already holds skipped."""
+    wanted = Counter(birth_dates)
+    if not wanted:
+        return []
+    table = EnpCounter.__table__
+    session.execute(
+        dialect_insert(session, table).on_conflict_do_nothing(),
+        [{"region": region, "birth_date": d, "issued": 0} for d in sorted(wanted)],
+    )
+    drawn: dict[date, list[str]] = {d: [] for d in wanted}
+    need = dict(wanted)
+    while need:
+        issued: dict[date, int] = {}
+        for chunk in _chunked(sorted(need), 5000):
+            issued.update(
+                session.execute(
+                    select(table.c.birth_date, table.c.issued)
+                    .where(table.c.region == region, table.c.birth_date.in_(chunk))
+                    .with_for_update()
+                ).all()
+            )
+        fresh: dict[date, list[str]] = {}
+        for birth_date, count in need.items():
+            start = issued[birth_date]
+            numbers = []
+            for number in range(start + 1, start + count + 1):
+                duplicate_index, serial = divmod(number - 1, ENP_MAX_SERIAL)
+                if duplicate_index > 9:
+                    raise EnpExhausted(f"no ЕНП left for region {region} on one birth date")
+                numbers.append(enp_compose(region, duplicate_index, birth_date, serial + 1))
+            fresh[birth_date] = numbers
+        session.execute(
+            update(table)
+            .where(table.c.region == region, table.c.birth_date == bindparam("day"))
+            .values(issued=bindparam("upto")),
+            [{"day": d, "upto": issued[d] + count} for d, count in need.items()],
+        )
+        candidates = [enp for numbers in fresh.values() for enp in numbers]
+        taken: set[str] = set()
+        for chunk in _chunked(candidates, 5000):
+            taken.update(session.scalars(select(Policy.enp).where(Policy.enp.in_(chunk))))
+        for birth_date, numbers in fresh.items():
+            drawn[birth_date] += [enp for enp in numbers if enp not in taken]
+        need = {d: wanted[d] - len(drawn[d]) for d in wanted if len(drawn[d]) < wanted[d]}
+    return [drawn[birth_date].pop(0) for birth_date in birth_dates]
+
+
+def _chunked(values: list, size: int):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def snapshot(fields: dict) -> dict:
+    """A person's fields as a history row keeps them (dates as ISO text)."""
+    return {
+        name: value.isoformat() if isinstance(value, date) else value
+        for name in PERSON_FIELDS
+        for value in [fields.get(name)]
+    }
+
+
+def claim_keys(session: Session, kind: str, values: list[str]) -> set[str]:
+    """Insert a key (no person yet) for each value not held yet, with one statement; the values
+    this call inserted. The database lets one run win: a value another transaction holds is
+    not returned (on PostgreSQL this waits until that transaction ends)."""
+    table = PersonKey.__table__
+    stmt = dialect_insert(session, table).on_conflict_do_nothing(index_elements=["kind", "value"])
+    rows = [{"kind": kind, "value": v, "person_id": None, "version": None} for v in values]
+    got: set[str] = set()
+    for start in range(0, len(rows), 5000):
+        got.update(session.scalars(stmt.returning(table.c.value), rows[start : start + 5000]))
+    return got
+
+
+def remember_keys(
+    session: Session, kind: str, keys: list[tuple[str, int | None, str | None, int]]
+) -> None:
+    """Record for each source key (value, person, version, record) the version applied last
+    and the record it came from; a person once linked stays linked. One statement."""
+    if not keys:
+        return
+    table = PersonKey.__table__
+    stmt = dialect_insert(session, table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["kind", "value"],
+        set_={
+            "version": stmt.excluded.version,
+            "record_id": stmt.excluded.record_id,
+            "person_id": func.coalesce(table.c.person_id, stmt.excluded.person_id),
+        },
+    )
+    session.execute(
+        stmt,
+        [
+            {"kind": kind, "value": v, "person_id": p, "version": ver, "record_id": r}
+            for v, p, ver, r in keys
+        ],
+    )
 
 
 def issue_policy(
@@ -287,7 +389,13 @@ def share_increments(shares: dict[str, Decimal]) -> dict[str, int]:
 
 
 def choose_by_share(session: Session) -> str:
-    """The insurer the fund assigns next, so that assignments follow the configured shares in fact.
+    """The insurer the fund assigns next (:func:`choose_by_share_many` of one)."""
+    return choose_by_share_many(session, 1)[0]
+
+
+def choose_by_share_many(session: Session, count: int) -> list[str]:
+    """The insurers the fund assigns the next ``count`` people, in order, so that assignments
+    follow the configured shares in fact.
 
     Every fund-determined assignment grows each active insurer's quota by its share; the next
     person goes to the insurer whose count lags its quota the most (ties: lowest code). Over any
@@ -295,23 +403,32 @@ def choose_by_share(session: Session) -> str:
     the shares change the ledger carries on from where it stood. Deterministic: the same
     assignments in the same order give the same insurers. The insurer rows are locked (in code
     order) for the rest of the caller's transaction, so concurrent runs take turns; the caller
-    records the assignment with basis ``fund_share`` in the same transaction (``erzl check`` I12).
+    records each assignment with basis ``fund_share`` in the same transaction (``erzl check``
+    I12). One read and one write of the ledger, however many people.
     """
+    if count <= 0:
+        return []
     insurers = list(session.scalars(select(Insurer).order_by(Insurer.code).with_for_update()))
     active = {i.code: Decimal(i.share) for i in insurers if i.active and Decimal(i.share) > 0}
     if not active:
         raise LookupError("no active insurer with a positive share is configured (ERZL_INSURERS)")
     units = share_increments(active)
-    chosen: Insurer | None = None
-    for insurer in insurers:
-        if insurer.code in units:
-            insurer.share_deficit = (insurer.share_deficit or 0) + units[insurer.code]
-            if chosen is None or insurer.share_deficit > chosen.share_deficit:
-                chosen = insurer
-    assert chosen is not None
-    chosen.share_deficit -= SHARE_SCALE
-    chosen.share_count = (chosen.share_count or 0) + 1
-    return chosen.code
+    ledger = [i for i in insurers if i.code in units]
+    deficit = {i.code: i.share_deficit or 0 for i in ledger}
+    picks: list[str] = []
+    for _ in range(count):
+        chosen = None
+        for insurer in ledger:  # in code order: on a tie the lowest code stays chosen
+            deficit[insurer.code] += units[insurer.code]
+            if chosen is None or deficit[insurer.code] > deficit[chosen]:
+                chosen = insurer.code
+        deficit[chosen] -= SHARE_SCALE
+        picks.append(chosen)
+    taken = Counter(picks)
+    for insurer in ledger:
+        insurer.share_deficit = deficit[insurer.code]
+        insurer.share_count = (insurer.share_count or 0) + taken[insurer.code]
+    return picks
 
 
 def sync_insurers(session: Session, settings: Settings) -> list[Insurer]:

@@ -94,80 +94,167 @@ def by_name(
     person ids that cannot be the one sought.
     """
     key = name_key(text(name.last_name), text(name.first_name), text(name.middle_name), birth)
-    if key is None:
-        return NOBODY
-    found = session.scalars(
-        select(Person).where(Person.name_key == key).order_by(Person.id).limit(CANDIDATE_LIMIT)
-    ).all()
-    candidates = [p for p in found if p.id not in (exclude or set())]
-    if not candidates:
-        return NOBODY
-    if document is None:
-        if len(candidates) == 1:
-            return Match(candidates[0], ("name", "birth_date"))
-        return Match(problem=AMBIGUOUS)
-    on_file = _documents(session, [p.id for p in candidates], birth_certificates)
-    confirmed = [p for p in candidates if document in on_file.get(p.id, set())]
-    if len(confirmed) == 1:
-        return Match(confirmed[0], ("name", "birth_date", "document"))
-    if len(confirmed) > 1:
-        return Match(problem=AMBIGUOUS)
-    if len(candidates) == 1:
-        if on_file.get(candidates[0].id):
-            return Match(problem=DOCUMENT_DIFFERS)
-        return Match(candidates[0], ("name", "birth_date"))
-    return Match(problem=AMBIGUOUS)
-
-
-def _documents(
-    session: Session, person_ids: list[int], birth_certificates: bool | None
-) -> dict[int, set[str]]:
-    query = select(RegisterDocument).where(RegisterDocument.person_id.in_(person_ids))
-    if birth_certificates is True:
-        query = query.where(RegisterDocument.kind == BIRTH_CERTIFICATE)
-    elif birth_certificates is False:
-        query = query.where(RegisterDocument.kind != BIRTH_CERTIFICATE)
-    on_file: dict[int, set[str]] = {}
-    for doc in session.scalars(query):
-        key = document_key(doc.series, doc.number)
-        if key is not None:
-            on_file.setdefault(doc.person_id, set()).add(key)
-    return on_file
+    view = View.load(session, name_keys=[key] if key else [])
+    return view.by_name(key, document, exclude=exclude, birth_certificates=birth_certificates)
 
 
 def find_parent(session: Session, parent: Parent | Absent | None) -> Match:
     """A parent by СНИЛС when it is valid and known, else by full name and complete birth date,
     confirmed by the identity document (any kind but a birth certificate)."""
-    if not isinstance(parent, Parent):
-        return NOBODY
-    if parent.snils and snils_is_valid(parent.snils):
-        found = by_snils(session, parent.snils)
-        if found is not None:
-            return Match(found, ("snils",))
-    document = parent.document if isinstance(parent.document, IdentityDocument) else None
-    return by_name(
-        session,
-        parent.name,
-        complete_date(parent.birth_date),
-        document_key(document.series, document.number) if document else None,
-        birth_certificates=False,
-    )
+    return View.load(session, parents=[parent]).find_parent(parent)
 
 
 def find_child(session: Session, name: FullName, birth, certificates, act_kind: str) -> Match:
     """An enrolled child by full name and complete birth date, confirmed by the birth
     certificate. A person enrolled from another act record is another child (twins, namesakes
     born the same day): only people no act record has claimed yet are candidates."""
+    key = child_key(name, birth)
+    view = View.load(session, name_keys=[key] if key else [], act_kind=act_kind)
+    return view.find_child(name, birth, certificates)
+
+
+def child_key(name: FullName, birth) -> str | None:
     born = complete_date(birth)
-    key = name_key(text(name.last_name), text(name.first_name), text(name.middle_name), born)
-    if key is None:
-        return NOBODY
-    claimed = set(
-        session.scalars(
-            select(PersonKey.person_id)
-            .join(Person, Person.id == PersonKey.person_id)
-            .where(PersonKey.kind == act_kind, Person.name_key == key)
+    return name_key(text(name.last_name), text(name.first_name), text(name.middle_name), born)
+
+
+def parent_key(parent: Parent) -> str | None:
+    name, born = parent.name, complete_date(parent.birth_date)
+    return name_key(text(name.last_name), text(name.first_name), text(name.middle_name), born)
+
+
+class View:
+    """What linking needs of the register for a batch of records, read with a few set queries
+    (persons by СНИЛС and by name key, their documents, which of them an act has claimed), and
+    answered in memory: the same answers :func:`find_parent`, :func:`find_child` and
+    :func:`by_snils` give one record at a time, without a round trip per record.
+
+    A batch that claims people as it goes (a child found for an act) says so with
+    :meth:`claim`, so a later record of the batch no longer sees them as candidates.
+    """
+
+    def __init__(self) -> None:
+        self.by_snils_map: dict[str, Person] = {}
+        self.by_key: dict[str, list[Person]] = {}
+        self.documents: dict[int, list[tuple[str, str]]] = {}  # person → (kind, document key)
+        self.claimed: set[int] = set()
+
+    @classmethod
+    def load(
+        cls,
+        session: Session,
+        *,
+        snils: list[str] = (),
+        name_keys: list[str] = (),
+        parents: list = (),
+        act_kind: str | None = None,
+    ) -> View:
+        view = cls()
+        snils = {d for s in snils if (d := snils_normalize(s))}
+        name_keys = {k for k in name_keys if k}
+        for parent in parents:
+            if isinstance(parent, Parent):
+                if parent.snils and snils_is_valid(parent.snils):
+                    snils.add(snils_normalize(parent.snils))
+                if key := parent_key(parent):
+                    name_keys.add(key)
+        people: dict[int, Person] = {}
+        for chunk in _chunks(sorted(snils)):
+            for person in session.scalars(select(Person).where(Person.snils.in_(chunk))):
+                view.by_snils_map[person.snils] = person
+                people[person.id] = person
+        for chunk in _chunks(sorted(name_keys)):
+            for person in session.scalars(
+                select(Person).where(Person.name_key.in_(chunk)).order_by(Person.id)
+            ):
+                view.by_key.setdefault(person.name_key, []).append(person)
+                people[person.id] = person
+        named = sorted({p.id for group in view.by_key.values() for p in group})
+        for chunk in _chunks(named):
+            for doc in session.scalars(
+                select(RegisterDocument).where(RegisterDocument.person_id.in_(chunk))
+            ):
+                if (key := document_key(doc.series, doc.number)) is not None:
+                    view.documents.setdefault(doc.person_id, []).append((doc.kind, key))
+            if act_kind is not None:
+                view.claimed.update(
+                    session.scalars(
+                        select(PersonKey.person_id).where(
+                            PersonKey.kind == act_kind, PersonKey.person_id.in_(chunk)
+                        )
+                    )
+                )
+        return view
+
+    def claim(self, person_id: int) -> None:
+        self.claimed.add(person_id)
+
+    def by_snils(self, snils: str | None) -> Person | None:
+        digits = snils_normalize(snils) if snils else None
+        return self.by_snils_map.get(digits) if digits else None
+
+    def by_name(
+        self,
+        key: str | None,
+        document: str | None = None,
+        *,
+        exclude: set[int] | None = None,
+        birth_certificates: bool | None = None,
+    ) -> Match:
+        if key is None:
+            return NOBODY
+        found = self.by_key.get(key, [])[:CANDIDATE_LIMIT]
+        candidates = [p for p in found if p.id not in (exclude or set())]
+        if not candidates:
+            return NOBODY
+        if document is None:
+            if len(candidates) == 1:
+                return Match(candidates[0], ("name", "birth_date"))
+            return Match(problem=AMBIGUOUS)
+        on_file = {p.id: self._documents(p.id, birth_certificates) for p in candidates}
+        confirmed = [p for p in candidates if document in on_file[p.id]]
+        if len(confirmed) == 1:
+            return Match(confirmed[0], ("name", "birth_date", "document"))
+        if len(confirmed) > 1:
+            return Match(problem=AMBIGUOUS)
+        if len(candidates) == 1:
+            if on_file[candidates[0].id]:
+                return Match(problem=DOCUMENT_DIFFERS)
+            return Match(candidates[0], ("name", "birth_date"))
+        return Match(problem=AMBIGUOUS)
+
+    def _documents(self, person_id: int, birth_certificates: bool | None) -> set[str]:
+        return {
+            key
+            for kind, key in self.documents.get(person_id, ())
+            if birth_certificates is None or (kind == BIRTH_CERTIFICATE) == birth_certificates
+        }
+
+    def find_parent(self, parent: Parent | Absent | None) -> Match:
+        if not isinstance(parent, Parent):
+            return NOBODY
+        if parent.snils and snils_is_valid(parent.snils):
+            found = self.by_snils(parent.snils)
+            if found is not None:
+                return Match(found, ("snils",))
+        document = parent.document if isinstance(parent.document, IdentityDocument) else None
+        return self.by_name(
+            parent_key(parent),
+            document_key(document.series, document.number) if document else None,
+            birth_certificates=False,
         )
-    )
-    certificate = next((k for c in certificates if (k := document_key(c.series, c.number))), None)
-    return by_name(session, name, born, certificate, exclude=claimed, birth_certificates=True)
+
+    def find_child(self, name: FullName, birth, certificates) -> Match:
+        key = child_key(name, birth)
+        if key is None:
+            return NOBODY
+        claimed = {p.id for p in self.by_key.get(key, []) if p.id in self.claimed}
+        certificate = next(
+            (k for c in certificates if (k := document_key(c.series, c.number))), None
+        )
+        return self.by_name(key, certificate, exclude=claimed, birth_certificates=True)
+
+
+def _chunks(values: list, size: int = 5000):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

@@ -149,6 +149,25 @@ def dispose(settings: Settings) -> None:
     _engine(settings.database_url).dispose()
 
 
+def insert_rows(session: Session, table, rows: list[dict], *, returning: bool = True) -> list:
+    """INSERT ``rows`` with one statement (batched by SQLAlchemy's insertmanyvalues on both
+    backends); the new primary keys, in the order of ``rows``, unless ``returning`` is off."""
+    if not rows:
+        return []
+    if not returning:
+        session.execute(sa.insert(table), rows)
+        return []
+    key = next(iter(table.primary_key.columns))
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLAlchemy cannot prove SQLite's RETURNING order, so with sort_by_parameter_order it
+        # falls back to a statement per row. It need not: the transaction holds SQLite's one
+        # write lock and each row of a multi-row INSERT gets the next rowid, so the new keys in
+        # ascending order are the rows in order.
+        return sorted(session.execute(sa.insert(table).returning(key), rows).scalars())
+    result = session.execute(sa.insert(table).returning(key, sort_by_parameter_order=True), rows)
+    return list(result.scalars())
+
+
 def upsert(session: Session, table, rows: list[dict], keys: list[str], where=None, keep=()) -> None:
     """INSERT … ON CONFLICT (keys) DO UPDATE the other columns, optionally only ``where``; the
     columns in ``keep`` keep their stored value when the new row has none."""
