@@ -54,7 +54,6 @@ def _get_engine() -> tuple[EphemeralDataContext, BatchDefinition]:
             # line per decorated function): warnings and above only
             logging.getLogger("great_expectations").setLevel(logging.WARNING)
             import great_expectations as gx
-
             from great_expectations.data_context.types.base import (
                 DataContextConfig,
                 InMemoryStoreBackendDefaults,
