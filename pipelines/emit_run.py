@@ -41,11 +41,15 @@ from pipelines.register.models import (
 
 def file_records(session: Session, file_id: int) -> list[ReceiptRecord]:
     """A received file's records and their outcomes, in file order."""
-    rows = session.scalars(
-        select(ReceivedRecord).where(ReceivedRecord.file_id == file_id).order_by(ReceivedRecord.seq)
+    r = ReceivedRecord
+    rows = session.execute(
+        select(r.seq, r.record_key, r.outcome, r.codes, r.enp)
+        .where(r.file_id == file_id)
+        .order_by(r.seq)
     )
     return [
-        ReceiptRecord(r.seq, r.record_key, r.outcome, tuple(r.codes or ()), r.enp) for r in rows
+        ReceiptRecord(seq, key, outcome, tuple(codes or ()), enp)
+        for seq, key, outcome, codes, enp in rows
     ]
 
 
@@ -138,8 +142,24 @@ def write_notices(session: Session, settings: Settings, run_id: str) -> list[Pat
 
     run = session.get(Run, run_id)
     by_insurer: dict[str, list[NoticeItem]] = defaultdict(list)
+    # plain rows, not ORM objects: a run may notify of tens of thousands of people
     rows = session.execute(
-        select(Notification, Person, Policy, ReceivedRecord, ReceivedFile)
+        select(
+            Notification.insurer_code,
+            Notification.enp,
+            Notification.event,
+            Notification.basis,
+            Person.snils,
+            Person.last_name,
+            Person.first_name,
+            Person.middle_name,
+            Person.birth_date,
+            Person.sex,
+            Policy.valid_from,
+            Policy.valid_to,
+            ReceivedRecord.record_key,
+            ReceivedFile.name.label("source_file"),
+        )
         .join(Person, Person.id == Notification.person_id)
         .join(Policy, Policy.enp == Notification.enp)
         .outerjoin(ReceivedRecord, ReceivedRecord.id == Notification.record_id)
@@ -147,23 +167,23 @@ def write_notices(session: Session, settings: Settings, run_id: str) -> list[Pat
         .where(Notification.run_id == run_id)
         .order_by(Notification.id)
     ).all()
-    for note, person, policy, record, source in rows:
+    for note in rows:
         by_insurer[note.insurer_code].append(
             NoticeItem(
                 enp=note.enp,
-                snils=person.snils,
-                last_name=person.last_name,
-                first_name=person.first_name,
-                middle_name=person.middle_name,
-                birth_date=person.birth_date,
-                sex=person.sex,
+                snils=note.snils,
+                last_name=note.last_name,
+                first_name=note.first_name,
+                middle_name=note.middle_name,
+                birth_date=note.birth_date,
+                sex=note.sex,
                 event=note.event,
-                policy_valid_from=policy.valid_from or run.as_of,
-                policy_valid_to=policy.valid_to,
+                policy_valid_from=note.valid_from or run.as_of,
+                policy_valid_to=note.valid_to,
                 assigned_on=run.as_of,
                 basis=note.basis,
-                source_file=source.name if source else None,
-                record_key=record.record_key if record else None,
+                source_file=note.source_file,
+                record_key=note.record_key,
             )
         )
     out_dir = notice_dir(settings, run_id)
@@ -196,25 +216,37 @@ def write_policy_list(session: Session, settings: Settings, run_id: str) -> Path
 
     issued = []
     rows = session.execute(
-        select(Policy, Person, ReceivedRecord, ReceivedFile)
+        select(
+            Policy.enp,
+            Policy.status,
+            Policy.valid_from,
+            Policy.valid_to,
+            Policy.reason,
+            Person.id.label("person_id"),
+            Person.insurer_code,
+            Person.origin,
+            ReceivedRecord.record_key,
+            ReceivedFile.feed,
+            ReceivedFile.name.label("source_file"),
+        )
         .join(Person, Person.id == Policy.person_id)
         .outerjoin(ReceivedRecord, ReceivedRecord.id == Policy.issued_record_id)
         .outerjoin(ReceivedFile, ReceivedFile.id == ReceivedRecord.file_id)
         .where(Policy.issued_run_id == run_id)
         .order_by(Policy.enp)
     )
-    for policy, person, record, source in rows:
+    for policy in rows:
         issued.append(
             IssuedPolicy(
                 enp=policy.enp,
                 status=policy.status,
                 valid_from=policy.valid_from,
                 valid_to=policy.valid_to,
-                insurer_code=person.insurer_code or "",
-                person_ref=str(person.id),
-                source_feed=(source.feed if source else None) or person.origin,
-                source_file=source.name if source else None,
-                record_key=record.record_key if record else None,
+                insurer_code=policy.insurer_code or "",
+                person_ref=str(policy.person_id),
+                source_feed=policy.feed or policy.origin,
+                source_file=policy.source_file,
+                record_key=policy.record_key,
                 reason=policy.reason or "",
             )
         )
