@@ -3,8 +3,6 @@ VENV   ?= .venv
 PYTHON ?= python3
 BIN    := $(VENV)/bin
 UV_VERSION := 0.13.8
-BENCH_BIRTHS  ?= 200000
-BENCH_PERSONS ?= 300000
 
 SHARED_REFERENCE ?= ../shared/reference
 
