@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 import logging
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,24 +25,27 @@ from pipelines.config import Settings
 from pipelines.enrol import batched
 from pipelines.enrol.register_ops import (
     Provenance,
-    assign_insurer,
-    choose_by_share,
-    create_person,
-    issue_policy,
+    choose_by_share_many,
     latest_policy,
+    name_key,
     notify,
+    reserve_enps,
+    snapshot,
     update_person,
 )
 from pipelines.identifiers import snils_normalize
 from pipelines.parse.xmlsafe import FileError
 from pipelines.records import InsuredPerson, RsvHeader
-from pipelines.register.db import dialect_insert, upsert
+from pipelines.register.db import dialect_insert, insert_rows, upsert
 from pipelines.register.models import (
     ContributionMonth,
     ContributionReport,
     ForeignEligibility,
-    Insurer,
+    InsurerAssignment,
+    Notification,
     Person,
+    PersonHistory,
+    Policy,
     ReceivedFile,
     ReceivedRecord,
     ReportedPerson,
@@ -351,8 +354,8 @@ def evaluate_eligibility(session: Session, settings: Settings, run_id: str, as_o
     """
     threshold = settings.foreign_min_months(as_of)
     rule = settings.foreign_rule_label(as_of)
-    insurers = list(session.scalars(select(Insurer)))
     counts: Counter = Counter()
+    entitled: list[tuple[ForeignEligibility, bool]] = []
     months_by_snils = _counted_months(session)
     known = {e.snils: e for e in session.scalars(select(ForeignEligibility))}
     for snils in sorted(set(months_by_snils) | set(known)):
@@ -369,15 +372,18 @@ def evaluate_eligibility(session: Session, settings: Settings, run_id: str, as_o
         entry.threshold, entry.rule = threshold, rule
         eligible = len(months) >= threshold
         if entry.status in ("counting", "held") and eligible:
-            was_held = entry.status == "held"
-            entry.status = _enrol_worker(session, settings, run_id, as_of, snils, entry, insurers)
+            entitled.append((entry, entry.status == "held"))
+        elif entry.status == "held" and not eligible:
+            entry.status = "counting"
+    # the entitled are enrolled together, in СНИЛС order (the order the ledger assigns them in)
+    for batch in batched(entitled, 5000):
+        _enrol_workers(session, settings, run_id, as_of, [entry for entry, _ in batch])
+        for entry, was_held in batch:
             if entry.status == "enrolled":
                 counts["enrolled"] += 1
                 counts["policies_issued"] += 1
             elif entry.status == "held" and not was_held:
                 counts["review"] += 1
-        elif entry.status == "held" and not eligible:
-            entry.status = "counting"
     session.flush()
     return counts
 
@@ -447,68 +453,146 @@ def _counted_months(session: Session) -> dict[str, list[str]]:
     return {snils: sorted(values) for snils, values in months.items()}
 
 
-def _enrol_worker(
-    session: Session,
-    settings: Settings,
-    run_id: str,
-    as_of: date,
-    snils: str,
-    entry: ForeignEligibility,
-    insurers: list[Insurer],
-) -> str:
-    """Enrol one entitled worker; returns the entry's new status (enrolled, insured, held)."""
-    existing = session.scalar(select(Person).where(Person.snils == snils))
-    if existing is not None:  # already insured: a citizen, or enrolled another way
-        entry.person_id = existing.id
-        return "insured"
-    data = session.get(ReportedPerson, snils)
-    if data is None or data.birth_date is None:
-        entry.rule = f"{entry.rule}; held: R008"
-        return "held"
-    if data.citizenship == "643":
-        entry.rule = f"{entry.rule}; held: R007"
-        return "held"
-    prov = Provenance(run_id)
-    insurer_code = choose_by_share(session)
-    person = create_person(
-        session,
-        prov,
-        origin="fns_rsv",
-        included_on=as_of,
-        snils=snils,
-        last_name=data.last_name,
-        first_name=data.first_name,
-        middle_name=data.middle_name,
-        birth_date=data.birth_date,
-        sex=data.sex,
-        citizenship=data.citizenship,
-        working=True,
-        employer_inn=data.payer_inn,
-        employer_kpp=data.payer_kpp or None,
-        employment_as_of=data.period_end,
-        insurer_code=insurer_code,
+def _enrol_workers(
+    session: Session, settings: Settings, run_id: str, as_of: date, entries: list
+) -> None:
+    """Enrol entitled workers, setting each entry's status (enrolled, insured, held): the
+    register and the reported data read for all of them at once, the insurers by share and the
+    ЕНП drawn for all, persons, history, policies, assignments and notifications written with
+    one statement each."""
+    wanted = [entry.snils for entry in entries]
+    existing = dict(
+        session.execute(select(Person.snils, Person.id).where(Person.snils.in_(wanted))).all()
     )
-    policy = issue_policy(
+    reported = {
+        r.snils: r
+        for r in session.scalars(select(ReportedPerson).where(ReportedPerson.snils.in_(wanted)))
+    }
+    enrol = []
+    for entry in entries:
+        data = reported.get(entry.snils)
+        if entry.snils in existing:  # already insured: a citizen, or enrolled another way
+            entry.person_id, entry.status = existing[entry.snils], "insured"
+        elif data is None or data.birth_date is None:
+            entry.rule, entry.status = f"{entry.rule}; held: R008", "held"
+        elif data.citizenship == "643":
+            entry.rule, entry.status = f"{entry.rule}; held: R007", "held"
+        else:
+            enrol.append((entry, data))
+    if not enrol:
+        return
+    insurers = choose_by_share_many(session, len(enrol))
+    enps = reserve_enps(session, settings.region, [data.birth_date for _, data in enrol])
+    fields = [
+        {
+            "snils": entry.snils,
+            "last_name": data.last_name,
+            "first_name": data.first_name,
+            "middle_name": data.middle_name,
+            "birth_date": data.birth_date,
+            "sex": data.sex,
+            "citizenship": data.citizenship,
+            "birth_place": None,
+            "residence": None,
+            "working": True,
+            "employer_inn": data.payer_inn,
+            "employer_kpp": data.payer_kpp or None,
+            "insurer_code": code,
+        }
+        for (entry, data), code in zip(enrol, insurers, strict=True)
+    ]
+    person_ids = insert_rows(
         session,
-        person,
-        prov,
-        region=settings.region,
-        valid_from=as_of,
-        valid_to=settings.foreign_policy_end(as_of),
-        reason="foreign_worker",
+        Person.__table__,
+        [
+            {
+                **f,
+                "origin": "fns_rsv",
+                "version": 1,
+                "included_on": as_of,
+                "employment_as_of": data.period_end,
+                "name_key": name_key(
+                    f["last_name"], f["first_name"], f["middle_name"], f["birth_date"]
+                ),
+            }
+            for f, (_, data) in zip(fields, enrol, strict=True)
+        ],
     )
-    assign_insurer(
+    now, valid_to = datetime.now(UTC), settings.foreign_policy_end(as_of)
+    made = list(zip(fields, person_ids, enps, strict=True))
+    insert_rows(
         session,
-        person,
-        prov,
-        insurer_code=insurer_code,
-        basis="fund_share",
-        on=as_of,
-        enp=policy.enp,
-        event="enrolled_foreign_worker",
+        PersonHistory.__table__,
+        [
+            {
+                "person_id": pid,
+                "version": 1,
+                "change": "created",
+                "data": snapshot(f),
+                "run_id": run_id,
+                "file_id": None,
+                "record_id": None,
+                "changed_at": now,
+            }
+            for f, pid, _ in made
+        ],
+        returning=False,
     )
-    entry.person_id = person.id
-    return "enrolled"
+    insert_rows(
+        session,
+        Policy.__table__,
+        [
+            {
+                "enp": enp,
+                "person_id": pid,
+                "kind": "electronic",
+                "status": "active",
+                "valid_from": as_of,
+                "valid_to": valid_to,
+                "issued_run_id": run_id,
+                "issued_record_id": None,
+                "reason": "foreign_worker",
+            }
+            for _, pid, enp in made
+        ],
+        returning=False,
+    )
+    insert_rows(
+        session,
+        InsurerAssignment.__table__,
+        [
+            {
+                "person_id": pid,
+                "insurer_code": f["insurer_code"],
+                "assigned_on": as_of,
+                "basis": "fund_share",
+                "run_id": run_id,
+                "record_id": None,
+            }
+            for f, pid, _ in made
+        ],
+        returning=False,
+    )
+    insert_rows(
+        session,
+        Notification.__table__,
+        [
+            {
+                "run_id": run_id,
+                "insurer_code": f["insurer_code"],
+                "person_id": pid,
+                "enp": enp,
+                "event": "enrolled_foreign_worker",
+                "basis": "fund_share",
+                "record_id": None,
+                "notice_file": None,
+            }
+            for f, pid, enp in made
+        ],
+        returning=False,
+    )
+    for (entry, _), pid in zip(enrol, person_ids, strict=True):
+        entry.person_id, entry.status = pid, "enrolled"
 
 
 def ledger_size(session: Session) -> int:
