@@ -212,14 +212,36 @@ def cmd_register_load(args, settings: config.Settings) -> int:
     from pipelines.run import ensure_schema
 
     ensure_schema(settings)
+    progress = _LoadProgress(sys.stderr)
     try:
-        with db.session_scope(settings) as session:
-            counts = load_register(session, Path(args.file))
+        try:
+            with db.session_scope(settings) as session:
+                counts = load_register(session, Path(args.file), progress=progress)
+        finally:
+            progress.done()  # what is printed next starts a line of its own
     except (LoadError, FileNotFoundError) as exc:
         print(f"erzl register load: {exc}", file=sys.stderr)
         return 2
     print(f"loaded {counts['loaded']}, already present {counts['already_present']}")
     return 0
+
+
+class _LoadProgress(_Progress):
+    """What `erzl register load` is doing, on stderr, after each chunk written: rows read so
+    far (and the share of the file), loaded, already present. Counts only, never values."""
+
+    def __call__(self, state) -> None:
+        share = f" ({100 * state.bytes_read // state.bytes_total}%)" if state.bytes_total else ""
+        line = (
+            f"register load: {state.rows} row(s) read{share}, loaded {state.loaded}, "
+            f"already present {state.already_present}"
+        )
+        if self.tty:
+            self.stream.write("\r\033[K" + line)
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+        self.shown = True
 
 
 def cmd_register_export(_args, settings: config.Settings) -> int:
