@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import or_, select
@@ -22,6 +22,7 @@ from pipelines.codes import Outcome, decide
 from pipelines.config import Settings
 from pipelines.enrol import batched
 from pipelines.enrol.register_ops import (
+    Enrolment,
     Provenance,
     choose_by_share_many,
     claim_keys,
@@ -29,8 +30,8 @@ from pipelines.enrol.register_ops import (
     name_key,
     remember_keys,
     reserve_enps,
-    snapshot,
     update_person,
+    write_enrolments,
 )
 from pipelines.identifiers import snils_is_valid, snils_normalize
 from pipelines.parse.zags import iter_births
@@ -39,10 +40,7 @@ from pipelines.register.db import insert_rows
 from pipelines.register.models import (
     IdentityDocument,
     Insurer,
-    InsurerAssignment,
-    Notification,
     Person,
-    PersonHistory,
     PersonKey,
     Policy,
     ReceivedRecord,
@@ -356,78 +354,27 @@ class _Batch:
         )
 
     def _write_new(self, new: list[_Decision]) -> None:
-        session, run_id, as_of = self.session, self.run_id, self.as_of
-        now = datetime.now(UTC)
-        insert_rows(
+        session, as_of = self.session, self.as_of
+        write_enrolments(
             session,
-            PersonHistory.__table__,
+            self.run_id,
+            as_of,
             [
-                {
-                    "person_id": d.person_id,
-                    "version": 1,
-                    "change": "created",
-                    "data": snapshot(d.fields),
-                    "run_id": run_id,
-                    "file_id": self.file_id,
-                    "record_id": d.row_id,
-                    "changed_at": now,
-                }
+                Enrolment(
+                    person_id=d.person_id,
+                    fields=d.fields,
+                    enp=d.enp,
+                    insurer_code=d.insurer[0],
+                    basis=d.insurer[1],
+                    event="enrolled_newborn",
+                    valid_from=as_of,
+                    valid_to=None,
+                    reason="newborn",
+                    file_id=self.file_id,
+                    record_id=d.row_id,
+                )
                 for d in new
             ],
-            returning=False,
-        )
-        insert_rows(
-            session,
-            Policy.__table__,
-            [
-                {
-                    "enp": d.enp,
-                    "person_id": d.person_id,
-                    "kind": "electronic",
-                    "status": "active",
-                    "valid_from": as_of,
-                    "valid_to": None,
-                    "issued_run_id": run_id,
-                    "issued_record_id": d.row_id,
-                    "reason": "newborn",
-                }
-                for d in new
-            ],
-            returning=False,
-        )
-        insert_rows(
-            session,
-            InsurerAssignment.__table__,
-            [
-                {
-                    "person_id": d.person_id,
-                    "insurer_code": d.insurer[0],
-                    "assigned_on": as_of,
-                    "basis": d.insurer[1],
-                    "run_id": run_id,
-                    "record_id": d.row_id,
-                }
-                for d in new
-            ],
-            returning=False,
-        )
-        insert_rows(
-            session,
-            Notification.__table__,
-            [
-                {
-                    "run_id": run_id,
-                    "insurer_code": d.insurer[0],
-                    "person_id": d.person_id,
-                    "enp": d.enp,
-                    "event": "enrolled_newborn",
-                    "basis": d.insurer[1],
-                    "record_id": d.row_id,
-                    "notice_file": None,
-                }
-                for d in new
-            ],
-            returning=False,
         )
         insert_rows(
             session,

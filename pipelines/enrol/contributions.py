@@ -25,6 +25,7 @@ from pipelines.config import Settings
 from pipelines.enrol import batched
 from pipelines.enrol.register_ops import (
     PERSON_FIELDS,
+    Enrolment,
     Provenance,
     choose_by_share_many,
     latest_policy,
@@ -33,6 +34,7 @@ from pipelines.enrol.register_ops import (
     reserve_enps,
     snapshot,
     update_person,
+    write_enrolments,
 )
 from pipelines.identifiers import snils_normalize
 from pipelines.parse.xmlsafe import FileError
@@ -42,11 +44,8 @@ from pipelines.register.models import (
     ContributionMonth,
     ContributionReport,
     ForeignEligibility,
-    InsurerAssignment,
-    Notification,
     Person,
     PersonHistory,
-    Policy,
     ReceivedFile,
     ReceivedRecord,
     ReportedPerson,
@@ -558,78 +557,25 @@ def _enrol_workers(
             for f, (_, data) in zip(fields, enrol, strict=True)
         ],
     )
-    now, valid_to = datetime.now(UTC), settings.foreign_policy_end(as_of)
-    made = list(zip(fields, person_ids, enps, strict=True))
-    insert_rows(
+    valid_to = settings.foreign_policy_end(as_of)
+    write_enrolments(
         session,
-        PersonHistory.__table__,
+        run_id,
+        as_of,
         [
-            {
-                "person_id": pid,
-                "version": 1,
-                "change": "created",
-                "data": snapshot(f),
-                "run_id": run_id,
-                "file_id": None,
-                "record_id": None,
-                "changed_at": now,
-            }
-            for f, pid, _ in made
+            Enrolment(
+                person_id=pid,
+                fields=f,
+                enp=enp,
+                insurer_code=f["insurer_code"],
+                basis="fund_share",
+                event="enrolled_foreign_worker",
+                valid_from=as_of,
+                valid_to=valid_to,
+                reason="foreign_worker",
+            )
+            for f, pid, enp in zip(fields, person_ids, enps, strict=True)
         ],
-        returning=False,
-    )
-    insert_rows(
-        session,
-        Policy.__table__,
-        [
-            {
-                "enp": enp,
-                "person_id": pid,
-                "kind": "electronic",
-                "status": "active",
-                "valid_from": as_of,
-                "valid_to": valid_to,
-                "issued_run_id": run_id,
-                "issued_record_id": None,
-                "reason": "foreign_worker",
-            }
-            for _, pid, enp in made
-        ],
-        returning=False,
-    )
-    insert_rows(
-        session,
-        InsurerAssignment.__table__,
-        [
-            {
-                "person_id": pid,
-                "insurer_code": f["insurer_code"],
-                "assigned_on": as_of,
-                "basis": "fund_share",
-                "run_id": run_id,
-                "record_id": None,
-            }
-            for f, pid, _ in made
-        ],
-        returning=False,
-    )
-    insert_rows(
-        session,
-        Notification.__table__,
-        [
-            {
-                "run_id": run_id,
-                "insurer_code": f["insurer_code"],
-                "person_id": pid,
-                "enp": enp,
-                "event": "enrolled_foreign_worker",
-                "basis": "fund_share",
-                "record_id": None,
-                "notice_file": None,
-            }
-            for f, pid, enp in made
-        ],
-        returning=False,
     )
     for (entry, _), pid in zip(enrol, person_ids, strict=True):
         entry.person_id, entry.status = pid, "enrolled"

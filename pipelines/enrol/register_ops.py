@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from pipelines.config import Settings
 from pipelines.identifiers import ENP_MAX_SERIAL, enp_compose
-from pipelines.register.db import dialect_insert, insert_ignore
+from pipelines.register.db import dialect_insert, insert_ignore, insert_rows
 from pipelines.register.models import (
     EnpCounter,
     Insurer,
@@ -225,6 +225,49 @@ def reserve_enps(session: Session, region: str, birth_dates: list[date]) -> list
 def _chunked(values: list, size: int):
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """A person just written, and what their enrolment adds: the first history row, the policy,
+    the insurer's assignment and its notification (:func:`write_enrolments`)."""
+
+    person_id: int
+    fields: dict  # the person's fields as written (PERSON_FIELDS)
+    enp: str
+    insurer_code: str
+    basis: str  # mother_insurer | fund_share
+    event: str  # enrolled_newborn | enrolled_foreign_worker
+    valid_from: date
+    valid_to: date | None
+    reason: str  # newborn | foreign_worker
+    file_id: int | None = None
+    record_id: int | None = None
+
+
+def write_enrolments(session: Session, run_id: str, on: date, made: list[Enrolment]) -> None:
+    """What :func:`create_person`, :func:`issue_policy` and :func:`assign_insurer` write for one
+    person, for many at once: one statement per table."""
+    now = datetime.now(UTC)
+    tables = (
+        (PersonHistory, lambda e: {
+            "person_id": e.person_id, "version": 1, "change": "created",
+            "data": snapshot(e.fields), "run_id": run_id, "file_id": e.file_id,
+            "record_id": e.record_id, "changed_at": now}),
+        (Policy, lambda e: {
+            "enp": e.enp, "person_id": e.person_id, "kind": "electronic", "status": "active",
+            "valid_from": e.valid_from, "valid_to": e.valid_to, "issued_run_id": run_id,
+            "issued_record_id": e.record_id, "reason": e.reason}),
+        (InsurerAssignment, lambda e: {
+            "person_id": e.person_id, "insurer_code": e.insurer_code, "assigned_on": on,
+            "basis": e.basis, "run_id": run_id, "record_id": e.record_id}),
+        (Notification, lambda e: {
+            "run_id": run_id, "insurer_code": e.insurer_code, "person_id": e.person_id,
+            "enp": e.enp, "event": e.event, "basis": e.basis, "record_id": e.record_id,
+            "notice_file": None}),
+    )  # fmt: skip
+    for model, row in tables:
+        insert_rows(session, model.__table__, [row(e) for e in made], returning=False)
 
 
 def snapshot(fields: dict) -> dict:
