@@ -455,8 +455,14 @@ def process_file(settings: Settings, run_id: str, file_id: int) -> FileSummary:
 def _process_file(settings: Settings, run_id: str, file_id: int) -> FileSummary:
     _renew(settings, run_id)
     deadline = time.monotonic() + settings.wait_seconds
+    tried_after_original = False
     while (verdict := _claim(settings, run_id, file_id)) == "busy":
         original = _original_in_flight(settings, run_id, file_id)
+        if original == "applied":
+            if not tried_after_original:  # applied since the claim was refused: claim again
+                tried_after_original = True
+                continue
+            original = None  # the copy itself is held elsewhere: wait like any other file
         if original is not None:
             # a copy waits for its original as long as the run applying it lives; when that
             # run is gone, this one finishes the original first
@@ -497,15 +503,16 @@ def _original_of(settings: Settings, file_id: int) -> int | None:
 
 
 def _original_in_flight(settings: Settings, run_id: str, file_id: int) -> str | None:
-    """For a copy whose original is not applied yet: ``live`` while a live run holds the
-    original, ``dead`` when none does; None for any other file."""
+    """For a copy: ``applied`` once its original is (claim it again: it is a duplicate now),
+    ``live`` while a live run holds the original, ``dead`` when none does; None for any other
+    file."""
     with db.session_scope(settings) as session:
         row = session.get(ReceivedFile, file_id)
         if row.duplicate_of is None:
             return None
         original = session.get(ReceivedFile, row.duplicate_of)
         if original.state in ("applied", "emitted"):
-            return None
+            return "applied"
         holder = original.owner_run_id or original.run_id
         live = holder != run_id and run_is_live(session.get(Run, holder))
         return "live" if live else "dead"
