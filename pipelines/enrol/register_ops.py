@@ -18,6 +18,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from pipelines.config import Settings
+from pipelines.enrol import batched
 from pipelines.identifiers import ENP_MAX_SERIAL, enp_compose
 from pipelines.register.db import dialect_insert, insert_ignore, insert_rows
 from pipelines.register.models import (
@@ -188,7 +189,7 @@ def reserve_enps(session: Session, region: str, birth_dates: list[date]) -> list
     need = dict(wanted)
     while need:
         issued: dict[date, int] = {}
-        for chunk in _chunked(sorted(need), 5000):
+        for chunk in batched(sorted(need), 5000):
             issued.update(
                 session.execute(
                     select(table.c.birth_date, table.c.issued)
@@ -214,17 +215,12 @@ def reserve_enps(session: Session, region: str, birth_dates: list[date]) -> list
         )
         candidates = [enp for numbers in fresh.values() for enp in numbers]
         taken: set[str] = set()
-        for chunk in _chunked(candidates, 5000):
+        for chunk in batched(candidates, 5000):
             taken.update(session.scalars(select(Policy.enp).where(Policy.enp.in_(chunk))))
         for birth_date, numbers in fresh.items():
             drawn[birth_date] += [enp for enp in numbers if enp not in taken]
         need = {d: wanted[d] - len(drawn[d]) for d in wanted if len(drawn[d]) < wanted[d]}
     return [drawn[birth_date].pop(0) for birth_date in birth_dates]
-
-
-def _chunked(values: list, size: int):
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 @dataclass(frozen=True)

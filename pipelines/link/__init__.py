@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pipelines.enrol import batched
 from pipelines.enrol.register_ops import name_key, normalise_name
 from pipelines.identifiers import snils_is_valid, snils_normalize
 from pipelines.records import Absent, FullName, IdentityDocument, Parent, PartialDate
@@ -26,6 +27,7 @@ AMBIGUOUS = "ambiguous"  # several candidates, nothing to tell them apart
 DOCUMENT_DIFFERS = "document_differs"  # one candidate, whose documents are all different
 CANDIDATE_LIMIT = 20  # more namesakes born the same day than this: ambiguous anyway
 BIRTH_CERTIFICATE = "birth_certificate"
+IN_LIMIT = 5000  # values per IN (…) list of a set query
 
 
 @dataclass(frozen=True)
@@ -159,18 +161,18 @@ class View:
                 if key := parent_key(parent):
                     name_keys.add(key)
         people: dict[int, Person] = {}
-        for chunk in _chunks(sorted(snils)):
+        for chunk in batched(sorted(snils), IN_LIMIT):
             for person in session.scalars(select(Person).where(Person.snils.in_(chunk))):
                 view.by_snils_map[person.snils] = person
                 people[person.id] = person
-        for chunk in _chunks(sorted(name_keys)):
+        for chunk in batched(sorted(name_keys), IN_LIMIT):
             for person in session.scalars(
                 select(Person).where(Person.name_key.in_(chunk)).order_by(Person.id)
             ):
                 view.by_key.setdefault(person.name_key, []).append(person)
                 people[person.id] = person
         named = sorted({p.id for group in view.by_key.values() for p in group})
-        for chunk in _chunks(named):
+        for chunk in batched(named, IN_LIMIT):
             for doc in session.scalars(
                 select(RegisterDocument).where(RegisterDocument.person_id.in_(chunk))
             ):
@@ -253,8 +255,3 @@ class View:
             (k for c in certificates if (k := document_key(c.series, c.number))), None
         )
         return self.by_name(key, certificate, exclude=claimed, birth_certificates=True)
-
-
-def _chunks(values: list, size: int = 5000):
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
