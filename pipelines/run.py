@@ -44,6 +44,7 @@ from pipelines.register.models import (
     ReceivedRecord,
     Run,
 )
+from pipelines.validate import docs as validation_docs
 
 log = logging.getLogger(__name__)
 
@@ -542,7 +543,10 @@ def _apply_with_retries(settings: Settings, run_id: str, file_id: int) -> None:
         row = session.get(ReceivedFile, file_id, with_for_update=True)
         if row.owner_run_id != run_id or row.state not in ("received", "applying"):
             return  # applied already (by an earlier try), or taken over meanwhile
-        _apply(session, settings, session.get(Run, run_id), row)
+        with validation_docs.collecting() as validated:
+            _apply(session, settings, session.get(Run, run_id), row)
+        # the file's Data Docs page, from this try's validations: a retry writes it again
+        validation_docs.publish(settings, row.run_id, row.id, row.name, validated)
         row.state = "applied"
         faults.point("apply.before_commit")
 
@@ -574,6 +578,7 @@ def _apply(session, settings: Settings, run: Run, row: ReceivedFile) -> None:
             savepoint.commit()
         except FileError as error:
             savepoint.rollback()  # nothing of a refused or unreadable file is applied
+            validation_docs.discard()  # nor is a Data Docs page written for it
             counts = Counter()
             if error.code in REFUSING_CODES:
                 row.status = str(FileStatus.REJECTED)
@@ -727,10 +732,11 @@ def finish_run(settings: Settings, run_id: str) -> RunSummary:
         run.totals = {**run.totals, **summary.as_json()}
         summary.notices = [str(p) for p in emit_run.write_notices(session, settings, run_id)]
         summary.policies_list = str(emit_run.write_policy_list(session, settings, run_id))
+        # set before the pages are written, which show it; committed with them or not at all
+        run.status, run.finished_at = "finished", datetime.now(UTC)
         summary.reports = [str(p) for p in emit_run.write_report(session, settings, run_id)]
         run.totals = {**run.totals, **summary.as_json()}
         faults.point("finish.emitted")
-        run.status, run.finished_at = "finished", datetime.now(UTC)
     return summary
 
 
@@ -816,9 +822,9 @@ def renew(settings: Settings, *, as_of: date, dry_run: bool, run_id: str | None 
         counts = Counter(run.totals["renewal"])
     with db.session_scope(settings) as session:
         notices = [] if dry_run else emit_run.write_notices(session, settings, run_id)
-        reports = emit_run.write_report(session, settings, run_id)
         run = session.get(Run, run_id)
         run.status, run.finished_at = "finished", datetime.now(UTC)
+        reports = emit_run.write_report(session, settings, run_id)
     return {
         "run": True,
         "run_id": run_id,

@@ -3,6 +3,7 @@
 Importing this module registers them with GE (class definition is registration); nothing else
 happens. It imports great_expectations, so import it only where validation actually runs.
 Null values are skipped as in every map expectation: a missing identifier is a separate rule.
+Each one's ``description`` is what Data Docs say of it (GE has no sentence for them).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class ExpectColumnValuesToBeValidSnils(ColumnMapExpectation):
     """Expect each non-null value to be a СНИЛС with correct check digits (DOMAIN.md §5)."""
 
     map_metric: ClassVar[str] = "column_values.valid_snils"
+    description: str | None = "values must be СНИЛС numbers whose check digits match."
     library_metadata: ClassVar[dict[str, Any]] = _LIBRARY_METADATA
 
 
@@ -62,6 +64,7 @@ class ExpectColumnValuesToBeValidInn(ColumnMapExpectation):
     """Expect each non-null value to be a 10- or 12-digit ИНН with correct check digits."""
 
     map_metric: ClassVar[str] = "column_values.valid_inn"
+    description: str | None = "values must be 10- or 12-digit ИНН numbers whose check digits match."
     library_metadata: ClassVar[dict[str, Any]] = _LIBRARY_METADATA
 
 
@@ -69,4 +72,5 @@ class ExpectColumnValuesToBeValidKpp(ColumnMapExpectation):
     """Expect each non-null value to be a well-formed КПП: 4 digits, 2 of 0-9/A-Z, 3 digits."""
 
     map_metric: ClassVar[str] = "column_values.valid_kpp"
+    description: str | None = "values must be well-formed КПП codes."
     library_metadata: ClassVar[dict[str, Any]] = _LIBRARY_METADATA

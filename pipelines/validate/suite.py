@@ -3,7 +3,9 @@ turns a suite's failures into reason codes per record.
 
 Rules are plain column expectations over a frame whose derived columns the feed modules compute,
 so no expectation needs a row condition. great_expectations takes seconds to import; it is
-imported on first use here, never when this module is imported.
+imported on first use here, never when this module is imported. Every expectation carries its
+reason code and meaning in its meta, and every validation's result is handed to
+:mod:`pipelines.validate.docs`, which makes a file's Data Docs page of them while a run collects.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pipelines.codes import CATALOGUE
+from pipelines.validate import docs
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -83,8 +86,20 @@ def get_context() -> EphemeralDataContext:
     return _get_engine()[0]
 
 
+def reason_meta(code: str) -> dict[str, Any]:
+    """What labels an expectation of reason ``code`` in its meta, for Data Docs and anyone reading
+    the suite: the code, and a markdown note with the code and its meaning in both languages."""
+    return {
+        "code": code,
+        "reason_code": code,
+        "notes": {"format": "markdown", "content": [f"**{code}** — {docs.meaning(code)}"]},
+    }
+
+
 def build_suite(name: str, expectations: Sequence[Expectation]) -> ExpectationSuite:
-    """An expectation suite whose every expectation names its reason code in ``meta["code"]``."""
+    """An expectation suite whose every expectation names its reason code in ``meta["code"]``
+    (and ``meta["reason_code"]``), with the code and its meaning as a note (:func:`reason_meta`).
+    """
     get_context()  # suites resolve through a context, and the custom expectations must exist
     import great_expectations as gx
 
@@ -92,6 +107,7 @@ def build_suite(name: str, expectations: Sequence[Expectation]) -> ExpectationSu
         code = (expectation.meta or {}).get("code")
         if code not in CATALOGUE:
             raise ValueError(f"{name}: {type(expectation).__name__} has no catalogued meta code")
+        expectation.meta = {**expectation.meta, **reason_meta(code)}
     suite = gx.ExpectationSuite(name=name, expectations=list(expectations))
     # ExpectationSuite logs and drops an expectation it cannot take; a dropped rule must not pass.
     if len(suite.expectations) != len(expectations):
@@ -102,15 +118,6 @@ def build_suite(name: str, expectations: Sequence[Expectation]) -> ExpectationSu
 def suite_codes(suite: ExpectationSuite) -> list[str]:
     """The suite's reason codes, once each, in the order of its expectations."""
     return list(dict.fromkeys(e.meta["code"] for e in suite.expectations))
-
-
-def _raised(exception_info: dict[str, Any] | None) -> bool:
-    if not exception_info:
-        return False
-    if "raised_exception" in exception_info:
-        return bool(exception_info["raised_exception"])
-    # keyed by metric when several metrics of one expectation failed
-    return any(isinstance(v, dict) and v.get("raised_exception") for v in exception_info.values())
 
 
 def run_suite(
@@ -129,6 +136,7 @@ def run_suite(
     keys = frame[key_column].tolist()
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(suite, result_format=RESULT_FORMAT)
+    docs.collect(result)  # for the file's Data Docs page, when one is being collected
 
     order = {code: i for i, code in enumerate(suite_codes(suite))}
     failed: dict[int, set[str]] = {}  # row position -> codes
@@ -136,7 +144,7 @@ def run_suite(
         config = item.expectation_config
         code = config.meta["code"]
         rule = f"{code} ({config.type} on {config.kwargs.get('column')!r})"
-        if _raised(item.exception_info):
+        if docs.raised_exception(item.exception_info):
             raise RuleError(f"rule {rule} could not be evaluated")
         if item.success:
             continue
