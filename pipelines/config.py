@@ -59,6 +59,9 @@ class Settings:
     earliest_birth_year: int = 1900
     min_parent_age: int = 12
     max_birth_order: int = 10
+    # maker-checker: an analyst's acceptance of a held record takes effect only when a second
+    # analyst confirms it (ERZL_REVIEW_CONFIRM_ACCEPT); a rejection applies at once
+    review_confirm_accept: bool = True
 
     @property
     def inbox(self) -> Path:
@@ -166,7 +169,19 @@ def load(env: dict[str, str] | None = None) -> Settings:
         earliest_birth_year=int(_number(env, "ERZL_EARLIEST_BIRTH_YEAR", 1900)),
         min_parent_age=int(_number(env, "ERZL_MIN_PARENT_AGE", 12)),
         max_birth_order=int(_number(env, "ERZL_MAX_BIRTH_ORDER", 10)),
+        review_confirm_accept=_flag(env, "ERZL_REVIEW_CONFIRM_ACCEPT", True),
     )
+
+
+def _flag(env: dict[str, str], name: str, default: bool) -> bool:
+    text = env.get(name, "").strip().lower()
+    if not text:
+        return default
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be true or false, got {text!r}")
 
 
 def _number(env: dict[str, str], name: str, default: float) -> float:

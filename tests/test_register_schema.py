@@ -19,4 +19,4 @@ def test_upgrade_is_idempotent(settings):
     db.upgrade(settings)
     db.upgrade(settings)
     with db.engine(settings).connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == "0004"
+        assert MigrationContext.configure(connection).get_current_revision() == "0005"

@@ -98,6 +98,33 @@ def apply_births(
     return counts
 
 
+def reapply_held(
+    session: Session,
+    settings: Settings,
+    run_id: str,
+    as_of: date,
+    file_id: int,
+    record: BirthRecord,
+    waive: frozenset[str],
+    decision: dict,
+) -> tuple[str, list[str], Counter]:
+    """Resolve mode, for the review queue: decide one held record again by the same code path
+    as ingestion, with the codes an analyst accepted (``waive``) set aside, and apply it when it
+    passes now — its received record updated (not inserted), its history naming ``decision``.
+
+    Returns the outcome and codes it got now, and the effect counts (enrolled, updated, …);
+    nothing is written unless the outcome is ``accepted``.
+    """
+    codes_by_seq = validate_births(
+        [record], as_of, settings.zags_statuses, bounds=Bounds.of(settings)
+    )
+    counts: Counter = Counter()
+    batch = _Batch(session, settings, run_id, as_of, file_id, waive=waive, decision=decision)
+    batch.apply([record], codes_by_seq, set(), counts)
+    (decided,) = batch.decisions
+    return decided.outcome, decided.codes, counts
+
+
 @dataclass
 class _Decision:
     record: BirthRecord
@@ -124,11 +151,29 @@ class _Batch:
     statement each. Later versions of acts applied before — rare — update their person one by
     one. A record that follows another of the same batch (a second version of one act) ends
     the batch: it is decided against what the first one wrote.
+
+    In resolve mode (:func:`reapply_held`, a ``decision`` given) the batch is one held record:
+    the codes in ``waive`` are set aside wherever they would be raised — a mother not told
+    apart (Z017) or whose document differs (Z018) then leaves the child's insurer to the fund's
+    share, a possible earlier enrolment (Z019) a new person — and the record's existing row is
+    updated instead of inserted; a record that does not pass now is left as it was.
     """
 
-    def __init__(self, session, settings, run_id, as_of, file_id) -> None:
+    def __init__(
+        self,
+        session,
+        settings,
+        run_id,
+        as_of,
+        file_id,
+        *,
+        waive: frozenset[str] = frozenset(),
+        decision: dict | None = None,
+    ) -> None:
         self.session, self.settings, self.run_id = session, settings, run_id
         self.as_of, self.file_id = as_of, file_id
+        self.waive, self.decision = waive, decision
+        self.decisions: list[_Decision] = []
 
     # --- link ---------------------------------------------------------------------------
 
@@ -165,6 +210,9 @@ class _Batch:
         self._load(records)
         while True:
             decisions, rest, taken = self._decide(records, codes_by_seq, seen)
+            self.decisions = decisions
+            if self.decision is not None and any(d.outcome != Outcome.ACCEPTED for d in decisions):
+                return rest  # resolve mode: what does not pass now is left as it stands
             lost = self._claim(decisions)
             if not lost:
                 break
@@ -184,7 +232,7 @@ class _Batch:
                 return decisions, records[index:], taken
             acts.add(record.act_number)
             faults.point("apply.record")
-            codes = list(codes_by_seq.get(record.seq, ()))
+            codes = [c for c in codes_by_seq.get(record.seq, ()) if c not in self.waive]
             key = self.keys.get(record.act_number)
             mark = (record.act_number, record.version)
             if mark in seen or mark in taken:
@@ -219,7 +267,13 @@ class _Batch:
             child = self.view.find_child(
                 record.child.name, record.child.birth_date, record.certificates
             )
-            if child.problem is not None:
+            if child.problem is not None and "Z019" not in self.waive:
+                # what the analyst needs to decide: the people the child may already be
+                key = link.child_key(record.child.name, record.child.birth_date)
+                decision.links = {
+                    "child": ["name", "birth_date"],
+                    "child_candidates": self._candidates(key, unclaimed=True),
+                }
                 return self._hold(decision, "Z019")
             if child.person is not None:
                 existing, links = child.person, {"child": list(child.keys)}
@@ -233,6 +287,10 @@ class _Batch:
             # the insurer is known before the person is written: creation is one history row
             chosen = self._newborn_insurer(record)
             if isinstance(chosen, str):  # the mother cannot be told apart: nobody guesses
+                decision.links = {
+                    "mother": ["name", "birth_date"],
+                    "mother_candidates": self._candidates(link.parent_key(record.mother)),
+                }
                 return self._hold(decision, chosen)
             code, basis, mother_keys = chosen
             if mother_keys:
@@ -244,6 +302,11 @@ class _Batch:
             snils_taken.add(snils)
         decision.person, decision.fields, decision.links = existing, fields, links or None
 
+    def _candidates(self, key: str | None, *, unclaimed: bool = False) -> list[int]:
+        """The register's people with this name key, as linking compared them (ids only)."""
+        found = self.view.by_key.get(key, [])[: link.CANDIDATE_LIMIT] if key else []
+        return [p.id for p in found if not (unclaimed and p.id in self.view.claimed)]
+
     def _newborn_insurer(self, record: BirthRecord):
         """(insurer or None for one by share, basis, the keys that found the mother), or the
         code to hold the record with.
@@ -251,15 +314,15 @@ class _Batch:
         The mother's insurer when she is in the register with a policy in force (DOMAIN.md §6);
         found without a СНИЛС, by name, birth date and document (link.find_parent). Several
         candidates (Z017), or one whose documents all differ (Z018), hold the record: the
-        child's insurer is not guessed. Otherwise the fund's assignment by share.
+        child's insurer is not guessed. Otherwise the fund's assignment by share — also when an
+        analyst accepted the record with that code waived.
         """
         if self.settings.newborn_insurer_rule != "mother":
             return None, "fund_share", ()
         mother = self.view.find_parent(record.mother)
-        if mother.problem == link.AMBIGUOUS:
-            return "Z017"
-        if mother.problem == link.DOCUMENT_DIFFERS:
-            return "Z018"
+        for problem, code in ((link.AMBIGUOUS, "Z017"), (link.DOCUMENT_DIFFERS, "Z018")):
+            if mother.problem == problem:
+                return (None, "fund_share", ()) if code in self.waive else code
         found = mother.person
         if found is not None and found.insurer_code in self.active and found.id in self.in_force:
             return found.insurer_code, "mother_insurer", mother.keys
@@ -315,24 +378,25 @@ class _Batch:
             if d.outcome == Outcome.ACCEPTED and d.person is not None:
                 policy = latest_policy(session, d.person.id)
                 d.person_id, d.enp = d.person.id, policy.enp if policy else None
-        row_ids = insert_rows(
-            session,
-            ReceivedRecord.__table__,
-            [
-                {
-                    "file_id": self.file_id,
-                    "seq": d.record.seq,
-                    "record_key": d.record.act_number,
-                    "version": d.record.version,
-                    "outcome": d.outcome,
-                    "codes": d.codes,
-                    "person_id": d.person_id,
-                    "enp": d.enp,
-                    "links": d.links if d.outcome == Outcome.ACCEPTED else None,
-                }
-                for d in decisions
-            ],
-        )
+        rows = [
+            {
+                "file_id": self.file_id,
+                "seq": d.record.seq,
+                "record_key": d.record.act_number,
+                "version": d.record.version,
+                "outcome": d.outcome,
+                "codes": d.codes,
+                "person_id": d.person_id,
+                "enp": d.enp,
+                # a held record keeps what linking found, for the analyst who decides it
+                "links": d.links if d.outcome in (Outcome.ACCEPTED, Outcome.REVIEW) else None,
+            }
+            for d in decisions
+        ]
+        if self.decision is None:
+            row_ids = insert_rows(session, ReceivedRecord.__table__, rows)
+        else:  # resolve mode: the held record's own row takes its new outcome
+            row_ids = [self._update_record(row) for row in rows]
         for d, row_id in zip(decisions, row_ids, strict=True):
             d.row_id = row_id
             counts[d.outcome] += 1
@@ -353,6 +417,17 @@ class _Batch:
             ],
         )
 
+    def _update_record(self, row: dict) -> int:
+        record = self.session.scalars(
+            select(ReceivedRecord).where(
+                ReceivedRecord.file_id == row["file_id"], ReceivedRecord.seq == row["seq"]
+            )
+        ).one()
+        for name in ("outcome", "codes", "person_id", "enp", "links"):
+            setattr(record, name, row[name])
+        self.session.flush()
+        return record.id
+
     def _write_new(self, new: list[_Decision]) -> None:
         session, as_of = self.session, self.as_of
         write_enrolments(
@@ -372,6 +447,7 @@ class _Batch:
                     reason="newborn",
                     file_id=self.file_id,
                     record_id=d.row_id,
+                    decision=self.decision,
                 )
                 for d in new
             ],
@@ -400,7 +476,9 @@ class _Batch:
         """A later version of an act applied before, or a child enrolled another way: the
         same person, the same ЕНП."""
         prov = Provenance(self.run_id, self.file_id, d.row_id)
-        update_person(self.session, d.person, prov, "updated_from_zags", **d.fields)
+        update_person(
+            self.session, d.person, prov, "updated_from_zags", decision=self.decision, **d.fields
+        )
         _certificate(self.session, d.person, d.record, d.row_id)
 
 

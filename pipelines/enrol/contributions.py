@@ -185,8 +185,12 @@ def _apply_batch(
     accepted_snils = []
     period_end = quarter_end(header.year, header.quarter)
     for person, codes in batch:
+        records.append(_record_row(row.id, person, str(decide(codes)), codes))
+    # the records' ids, in order: each ledger month and reported person names the block it
+    # came from, so a person enrolled from them can show the file and record (provenance)
+    record_ids = insert_rows(session, ReceivedRecord.__table__, records)
+    for (person, codes), record_id in zip(batch, record_ids, strict=True):
         outcome = decide(codes)
-        records.append(_record_row(row.id, person, str(outcome), codes))
         counts[str(outcome)] += 1
         if outcome != Outcome.ACCEPTED:
             continue
@@ -195,9 +199,12 @@ def _apply_batch(
         if person.annulled:
             continue
         for month in _ledger_rows(header, key, snils, person):
+            month["record_id"] = record_id
             _merge_month(months, month)
-        reported[snils] = _reported_row(header, key, snils, person, period_end)
-    session.execute(insert(ReceivedRecord), records)
+        reported[snils] = {
+            **_reported_row(header, key, snils, person, period_end),
+            "record_id": record_id,
+        }
     to_clear = [] if cleared is None else sorted(set(accepted_snils) - cleared)
     if to_clear:  # a correction replaces what was filed before for the persons it lists
         session.execute(
@@ -492,13 +499,53 @@ def _counted_months(session: Session) -> dict[str, list[str]]:
     return {snils: sorted(values) for snils, values in months.items()}
 
 
+def enrol_held_worker(
+    session: Session,
+    settings: Settings,
+    run_id: str,
+    as_of: date,
+    entry: ForeignEligibility,
+    *,
+    waive: frozenset[str],
+    source: tuple[int, int],
+    decision: dict,
+) -> str:
+    """Resolve mode, for the review queue: enrol one held worker exactly as the end of a run
+    does, with the codes an analyst accepted (``waive``: R007) set aside; the history, policy,
+    assignment and notification point at ``source`` (file id, record id) and the history names
+    ``decision``. Returns the entry's status now: ``enrolled``, or why not (held, insured,
+    counting when the months no longer reach the threshold)."""
+    if entry.months_count < entry.threshold:
+        return "counting"
+    _enrol_workers(
+        session, settings, run_id, as_of, [entry], waive=waive, source=source, decision=decision
+    )
+    return entry.status
+
+
+def keep_enrolled_worker(entry: ForeignEligibility, decision_id: int) -> None:
+    """Resolve mode: an analyst keeps the policy of a worker who fell below the threshold that
+    enrolled them (R004). They are measured from now on against the months they have: a further
+    fall holds them again, and renewal decides at the end of the term as for anyone."""
+    entry.status, entry.threshold = "enrolled", entry.months_count
+    entry.rule = f"{entry.rule}; kept by review decision {decision_id}"[:200]
+
+
 def _enrol_workers(
-    session: Session, settings: Settings, run_id: str, as_of: date, entries: list
+    session: Session,
+    settings: Settings,
+    run_id: str,
+    as_of: date,
+    entries: list,
+    *,
+    waive: frozenset[str] = frozenset(),
+    source: tuple[int, int] | None = None,
+    decision: dict | None = None,
 ) -> None:
     """Enrol entitled workers, setting each entry's status (enrolled, insured, held): the
     register and the reported data read for all of them at once, the insurers by share and the
     ЕНП drawn for all, persons, history, policies, assignments and notifications written with
-    one statement each."""
+    one statement each. ``waive``, ``source`` and ``decision``: :func:`enrol_held_worker`."""
     wanted = [entry.snils for entry in entries]
     existing = dict(
         session.execute(select(Person.snils, Person.id).where(Person.snils.in_(wanted))).all()
@@ -514,7 +561,7 @@ def _enrol_workers(
             entry.person_id, entry.status = existing[entry.snils], "insured"
         elif data is None or data.birth_date is None:
             entry.rule, entry.status = f"{entry.rule}; held: R008", "held"
-        elif data.citizenship == "643":
+        elif data.citizenship == "643" and "R007" not in waive:
             entry.rule, entry.status = f"{entry.rule}; held: R007", "held"
         else:
             enrol.append((entry, data))
@@ -558,6 +605,17 @@ def _enrol_workers(
         ],
     )
     valid_to = settings.foreign_policy_end(as_of)
+    # where the enrolment came from: the record the analyst accepted, else the latest report
+    # of the person's data (what the person was made from), so the history names a file
+    reported_ids = [data.record_id for _, data in enrol if data.record_id is not None]
+    file_of = dict(
+        session.execute(
+            select(ReceivedRecord.id, ReceivedRecord.file_id).where(
+                ReceivedRecord.id.in_(reported_ids)
+            )
+        ).all()
+    )
+    sources = [source or (file_of.get(data.record_id), data.record_id) for _, data in enrol]
     write_enrolments(
         session,
         run_id,
@@ -573,8 +631,13 @@ def _enrol_workers(
                 valid_from=as_of,
                 valid_to=valid_to,
                 reason="foreign_worker",
+                file_id=file_id,
+                record_id=record_id,
+                decision=decision,
             )
-            for f, pid, enp in zip(fields, person_ids, enps, strict=True)
+            for f, pid, enp, (file_id, record_id) in zip(
+                fields, person_ids, enps, sources, strict=True
+            )
         ],
     )
     for (entry, _), pid in zip(enrol, person_ids, strict=True):

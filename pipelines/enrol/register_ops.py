@@ -101,13 +101,15 @@ def _snapshot(person: Person) -> dict:
     return snapshot({name: getattr(person, name) for name in PERSON_FIELDS})
 
 
-def _history(session: Session, person: Person, change: str, prov: Provenance) -> None:
+def _history(
+    session: Session, person: Person, change: str, prov: Provenance, decision: dict | None = None
+) -> None:
     session.add(
         PersonHistory(
             person_id=person.id,
             version=person.version,
             change=change,
-            data=_snapshot(person),
+            data=with_decision(_snapshot(person), decision),
             run_id=prov.run_id,
             file_id=prov.file_id,
             record_id=prov.record_id,
@@ -130,9 +132,16 @@ def create_person(
 
 
 def update_person(
-    session: Session, person: Person, prov: Provenance, change: str, **fields
+    session: Session,
+    person: Person,
+    prov: Provenance,
+    change: str,
+    *,
+    decision: dict | None = None,
+    **fields,
 ) -> bool:
-    """Apply the fields that differ; one history row when anything changed."""
+    """Apply the fields that differ; one history row when anything changed (naming the review
+    decision that made the change, when one did)."""
     changed = {k: v for k, v in fields.items() if getattr(person, k) != v}
     if not changed:
         return False
@@ -143,7 +152,7 @@ def update_person(
     )
     person.version += 1
     session.flush()
-    _history(session, person, change, prov)
+    _history(session, person, change, prov, decision)
     return True
 
 
@@ -239,6 +248,7 @@ class Enrolment:
     reason: str  # newborn | foreign_worker
     file_id: int | None = None
     record_id: int | None = None
+    decision: dict | None = None  # the review decision that enrolled the person, if one did
 
 
 def write_enrolments(session: Session, run_id: str, on: date, made: list[Enrolment]) -> None:
@@ -248,8 +258,8 @@ def write_enrolments(session: Session, run_id: str, on: date, made: list[Enrolme
     tables = (
         (PersonHistory, lambda e: {
             "person_id": e.person_id, "version": 1, "change": "created",
-            "data": snapshot(e.fields), "run_id": run_id, "file_id": e.file_id,
-            "record_id": e.record_id, "changed_at": now}),
+            "data": with_decision(snapshot(e.fields), e.decision), "run_id": run_id,
+            "file_id": e.file_id, "record_id": e.record_id, "changed_at": now}),
         (Policy, lambda e: {
             "enp": e.enp, "person_id": e.person_id, "kind": "electronic", "status": "active",
             "valid_from": e.valid_from, "valid_to": e.valid_to, "issued_run_id": run_id,
@@ -273,6 +283,11 @@ def snapshot(fields: dict) -> dict:
         for name in PERSON_FIELDS
         for value in [fields.get(name)]
     }
+
+
+def with_decision(data: dict, decision: dict | None) -> dict:
+    """A history row's data, naming the review decision (id, who) that made the change."""
+    return {**data, "review_decision": decision} if decision else data
 
 
 def claim_keys(session: Session, kind: str, values: list[str]) -> set[str]:

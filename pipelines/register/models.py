@@ -254,6 +254,28 @@ class Notification(Base):
     notice_file: Mapped[str | None] = mapped_column(String(300))
 
 
+class ReviewDecision(Base):
+    """An analyst's decision on a record held for review, with who, when and why.
+
+    An acceptance waits for a second analyst (``awaiting_confirmation``) when the fund asks for
+    it (ERZL_REVIEW_CONFIRM_ACCEPT); a rejection, or a confirmed acceptance, is ``applied`` in a
+    run of its own (``run_id``). A pending acceptance a checker turns down is ``declined``.
+    """
+
+    __tablename__ = "review_decisions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("received_records.id"), index=True)
+    action: Mapped[str] = mapped_column(String(10))  # accept | reject
+    state: Mapped[str] = mapped_column(String(30))  # awaiting_confirmation | applied | declined
+    codes: Mapped[list] = mapped_column(JSON, default=list)  # the codes the record was held for
+    decided_by: Mapped[str] = mapped_column(String(120))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(Text)
+    confirmed_by: Mapped[str | None] = mapped_column(String(120))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id"))  # the run that applied it
+
+
 # --- employer contribution reports (РСВ) ----------------------------------------------------
 
 
