@@ -236,8 +236,15 @@ def _describe(exc: etree.XMLSyntaxError) -> str:
     if not line:  # streaming schema validation reports line 0; the log may know better
         log = getattr(exc, "error_log", None)
         line = log.last_error.line if log and log.last_error is not None else None
-    message = redact(str(getattr(exc, "msg", None) or exc))
-    return f"line {line}: {message}" if line else message
+    message = _WHERE.sub("", redact(str(getattr(exc, "msg", None) or exc))).strip()
+    if not line:
+        return message
+    column = (getattr(exc, "position", None) or (None, None))[1]
+    return f"line {line}, column {column}: {message}" if column else f"line {line}: {message}"
+
+
+# libxml2 ends some messages with where it is; the description says it once, in front
+_WHERE = re.compile(r",?\s*(?:line \d+, column \d+|\(line \d+\))\s*$")
 
 
 # A value from the document may itself hold a quote (Д'Артаньян), so it is cut out up to the
