@@ -21,7 +21,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 
 ## Run the demo: sample drops through the Airflow DAGs on the embedded SQLite register.
 demo: venv
-	$(BIN)/erzl demo
+	$(BIN)/erzl demo --serve
 
 ## Lint, then the whole suite on SQLite and on PostgreSQL (localhost; .ci/run starts it).
 test: lint test-sqlite test-postgresql

@@ -18,6 +18,7 @@ EXIT_USAGE = 2  # bad arguments or configuration
 EXIT_FAILURE = 3  # the command failed (database, disk, internal); the line says which
 EXIT_REFUSED = 4  # erzl ingest: a file was quarantined or refused whole
 EXIT_NOTHING = 5  # erzl ingest: nothing to ingest
+EXIT_NOT_RESOLVED = 6  # erzl review resolve: the resolution was refused (V001…)
 
 
 class _Stderr(logging.StreamHandler):
@@ -292,10 +293,89 @@ def cmd_renew(args, settings: config.Settings) -> int:
     return 0
 
 
+def cmd_review_list(args, settings: config.Settings) -> int:
+    """The records held for review: one line each, or one JSON object each (``--json``)."""
+    from pipelines import review
+    from pipelines.register import db
+    from pipelines.run import ensure_schema
+
+    ensure_schema(settings)
+    review.emit_pending(settings)
+    with db.session_scope(settings) as session:
+        held = review.list_held(session, settings)
+    if args.json:
+        _print_lines([h.to_json() for h in held])
+        return 0
+    for h in held:
+        pending = (
+            f", accepted by {h.pending.decided_by}: awaiting confirmation" if h.pending else ""
+        )
+        print(
+            f"{h.key}  {h.feed}  {h.file_name}  {h.record_key or '-'}  "
+            f"{','.join(c.code for c in h.codes)}  allowed: {','.join(h.allowed) or '-'}{pending}"
+        )
+    print(f"{len(held)} record(s) held for review")
+    return 0
+
+
+def cmd_review_resolve(args, settings: config.Settings) -> int:
+    """Accept or reject one held record, as the analyst ``--as`` names (default ERZL_ANALYST,
+    then the login name); an acceptance may wait for a second analyst to confirm it."""
+    from pipelines import review
+
+    user = args.user or review.default_analyst()
+    action = review.ACCEPT if args.accept else review.REJECT
+    try:
+        done = review.resolve_and_emit(
+            settings, args.key, action, args.note, user, as_of=args.as_of
+        )
+    except review.ReviewError as refused:
+        print(f"erzl review resolve: {refused.line}", file=sys.stderr)
+        return EXIT_NOT_RESOLVED
+    if args.json:
+        _print_lines([done.to_json()])
+    elif done.state == review.AWAITING:
+        print(
+            f"{done.key}: accepted by {done.decided_by}, awaiting a second analyst's confirmation"
+        )
+    else:
+        enp = f", ЕНП {done.enp}" if done.enp else ""
+        print(f"{done.key}: {done.action} applied in run {done.run_id}: {done.outcome}{enp}")
+        for path in done.outputs:
+            print(f"  wrote {path}")
+    return 0
+
+
 def cmd_demo(args, settings: config.Settings) -> int:
     from pipelines.demo.runner import run_demo
 
-    return run_demo(settings, seed=args.seed, use_airflow=not args.no_airflow)
+    return run_demo(settings, seed=args.seed, use_airflow=not args.no_airflow, serve=args.serve)
+
+
+def cmd_report(args, settings: config.Settings) -> int:
+    from pipelines.console.static import write_site
+    from pipelines.register import db
+
+    out = Path(args.out) if args.out else settings.outbox / "reports"
+    with db.session_scope(settings) as session:
+        written = write_site(session, settings, out)
+    print(f"{len(written)} page(s) under {out}; open {(out / 'index.html').as_uri()}")
+    return 0
+
+
+def cmd_console(args, settings: config.Settings) -> int:
+    from pipelines.console.serve import passwords_file, serve, stop
+
+    if args.stop:
+        print("console stopped" if stop(settings) else "no console was running")
+        return 0
+
+    def ready(url: str) -> None:
+        print(f"console: {url}  (sign in as an analyst; passwords: {passwords_file(settings)})")
+        print("in the background; `erzl console --stop` stops it" if args.background
+              else "Ctrl-C stops it.", flush=True)  # fmt: skip
+
+    return serve(settings, port=args.port, ready=ready, background=args.background)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -315,7 +395,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="generate sample drops and run them through the Airflow DAGs")
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--no-airflow", action="store_true", help="run the same steps without Airflow")
+    p.add_argument(
+        "--serve", action="store_true",
+        help="then start the analysts' console in the background and print its link",
+    )  # fmt: skip
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("report", help="write the analysts' console as static HTML pages")
+    p.add_argument("--out", help="directory (default: outbox/reports)")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("console", help="serve the analysts' console with Airflow's API server")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--background", action="store_true", help="leave it running and return")
+    p.add_argument("--stop", action="store_true", help="stop the one running in the background")
+    p.set_defaults(func=cmd_console)
 
     p = sub.add_parser("ingest", help="process files exactly as the DAGs do, as one run")
     p.add_argument("paths", nargs="+", help="files, or directories of files")
@@ -359,6 +453,24 @@ def build_parser() -> argparse.ArgumentParser:
     rsub.add_parser("export", help="one JSON line per received record").set_defaults(
         func=cmd_records_export
     )
+
+    p = sub.add_parser("review", help="the review queue: records held for an analyst")
+    vsub = p.add_subparsers(dest="review_command", required=True)
+    v = vsub.add_parser("list", help="every held record, with its key and the actions allowed")
+    v.add_argument("--json", action="store_true", help="one JSON object per held record")
+    v.set_defaults(func=cmd_review_list)
+    v = vsub.add_parser("resolve", help="accept or reject a held record (KEY from review list)")
+    v.add_argument("key", help="the record's key, <file id>:<seq>")
+    what = v.add_mutually_exclusive_group(required=True)
+    what.add_argument("--accept", action="store_true", help="enrol it as if it had passed")
+    what.add_argument("--reject", action="store_true", help="reject it; the sender is told")
+    v.add_argument("--note", required=True, help="why: kept with the decision")
+    v.add_argument(
+        "--as", dest="user", help="the analyst deciding (default ERZL_ANALYST, the login name)"
+    )
+    v.add_argument("--as-of", type=date.fromisoformat, help="processing date (default: today)")
+    v.add_argument("--json", action="store_true", help="the resolution as one JSON object")
+    v.set_defaults(func=cmd_review_resolve)
 
     p = sub.add_parser("policy", help="render an electronic policy: barcode and extract")
     p.add_argument("enp")

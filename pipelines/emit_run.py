@@ -254,7 +254,8 @@ def write_policy_list(session: Session, settings: Settings, run_id: str) -> Path
 
 
 def write_report(session: Session, settings: Settings, run_id: str) -> list[Path]:
-    """The analysts' validation report: per file, per rule, with record references."""
+    """The analysts' validation report: per file, per rule, with record references, as JSON,
+    and the console's static pages of the run (its page, its files', the runs index)."""
     from pipelines.emit.report import write_run_report
     from pipelines.run import OUTCOMES
 
@@ -266,9 +267,12 @@ def write_report(session: Session, settings: Settings, run_id: str) -> list[Path
     ):
         records = file_records(session, row.id)
         counts = Counter(r.outcome for r in records)
-        rules = Counter(code for r in records for code in (r.codes or ()))
-        # a file-level code counts once for the file, unless its records carry it already
-        rules.update(code for code in (row.codes or ()) if code not in rules)
+        # a record-level code once per record; a file-level one (F…) once for the file, even
+        # when its records carry it too (a duplicate file's records are each F005)
+        rules = Counter(
+            code for r in records for code in (r.codes or ()) if not code.startswith("F")
+        )
+        rules.update(dict.fromkeys(row.codes or (), 1))
         run_rules.update(rules)
         files.append(
             FileReport(
@@ -294,7 +298,11 @@ def write_report(session: Session, settings: Settings, run_id: str) -> list[Path
         totals=totals,
         run_codes=_rule_counts(run_rules),
     )
-    return write_run_report(report, settings.outbox / "reports")
+    from pipelines.console.static import write_run_pages
+
+    out = settings.outbox / "reports"
+    pages = write_run_pages(session, settings, run_id, out)
+    return [write_run_report(report, out), pages[0]]  # the JSON and the run's page
 
 
 def _rule_counts(counter: Counter) -> tuple[RuleCount, ...]:

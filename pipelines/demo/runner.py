@@ -129,7 +129,9 @@ def _airflow(args: list[str], env: dict, log) -> None:
         raise RuntimeError(f"airflow {' '.join(args)} failed; see {log.name}")
 
 
-def run_demo(settings: config.Settings, *, seed: int = 2026, use_airflow: bool = True) -> int:
+def run_demo(
+    settings: config.Settings, *, seed: int = 2026, use_airflow: bool = True, serve: bool = False
+) -> int:
     from pipelines import tasks
     from pipelines.enrol.register_load import load_register
     from pipelines.run import ensure_schema
@@ -161,7 +163,19 @@ def run_demo(settings: config.Settings, *, seed: int = 2026, use_airflow: bool =
                 tasks.process(claimed)
                 tasks.finish(claimed)
     _print_outcome(settings)
-    return _print_check(settings)
+    status = _print_check(settings)
+    if serve:
+        from pipelines.console.serve import passwords_file
+        from pipelines.console.serve import serve as serve_console
+
+        def ready(url: str) -> None:
+            print(f"\nconsole: {url}")
+            print(f"  sign in as analyst1 or analyst2; passwords: {passwords_file(settings)}")
+            print("  it runs in the background; `erzl console --stop` stops it", flush=True)
+
+        print("\nstarting the analysts' console (Airflow's API server) …", flush=True)
+        serve_console(settings, ready=ready, background=True)
+    return status
 
 
 def _print_check(settings: config.Settings) -> int:
@@ -198,7 +212,8 @@ def _print_outcome(settings: config.Settings) -> None:
                 )
             )  # fmt: skip
             for path in totals.get("reports", []):
-                print(f"  report: {path}")
+                if path.endswith(".json") or "/runs/" in path:
+                    print(f"  report: {path}")
     out = settings.outbox
     print("\noutputs:")
     for sub in ("receipts", "notices", "policies", "reports"):
@@ -208,7 +223,10 @@ def _print_outcome(settings: config.Settings) -> None:
     for reason in quarantined:
         print(f"  quarantined: {reason.with_suffix('').with_suffix('').name} — "
               f"{reason.read_text('utf-8').splitlines()[0]}")  # fmt: skip
+    index = out / "reports" / "index.html"
+    if index.is_file():
+        print(f"\nanalysts' pages (static): {index.as_uri()}")
     print(
-        "\nnext: `erzl register export`, `erzl records export`, "
-        "`erzl policy <ENP> --out DIR` for any ЕНП above."
+        "\nnext: `erzl console` serves them live in Airflow; `erzl register export`, "
+        "`erzl records export`, `erzl policy <ENP> --out DIR` for any ЕНП above."
     )

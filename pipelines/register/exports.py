@@ -44,13 +44,16 @@ def persons(session: Session) -> Iterator[dict]:
 def records(session: Session) -> Iterator[dict]:
     """``erzl records export``: one object per received record, with its one outcome."""
     query = (
-        select(ReceivedRecord, ReceivedFile.name)
+        select(ReceivedRecord, ReceivedFile.name, ReceivedFile.owner_run_id)
         .join(ReceivedFile, ReceivedFile.id == ReceivedRecord.file_id)
         .order_by(ReceivedRecord.file_id, ReceivedRecord.seq)
     )
-    for record, file_name in session.execute(query):
+    for record, file_name, run_id in session.execute(query):
         yield {
             "file": file_name,
+            "file_id": record.file_id,
+            "seq": record.seq,
+            "run_id": run_id,  # the run that applied the file (or took it over)
             "record_key": record.record_key,
             "status": record.outcome,
             "codes": list(record.codes or ()),
