@@ -13,6 +13,7 @@ import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -84,7 +85,10 @@ def create_app(auth: Auth, settings: config.Settings | None = None) -> FastAPI:
         en, ru = texts.get(exc.status_code, (str(exc.detail), str(exc.detail)))
         login = None
         if exc.status_code == 401:
-            login = f"{auth.login_url}?next={request.url.path}"
+            login = f"{auth.login_url}?next={quote(str(request.url.path), safe='/')}"
+            if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
+                # a browser is sent to Airflow's sign-in, which brings it back here
+                return RedirectResponse(login, status_code=303)
         body = site.error_page(f"{exc.status_code}", en, ru, login=login, user=None)
         return HTMLResponse(body, status_code=exc.status_code)
 
