@@ -38,6 +38,7 @@ from __future__ import annotations
 import html
 import logging
 import numbers
+import re
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -348,7 +349,29 @@ def render_page(
         sections=sections,
         utm_medium="validation-results-page",
     )
-    return view.render(page, show_how_to_buttons=False)
+    return _offline(view.render(page, show_how_to_buttons=False))
+
+
+# GE's page loads Bootstrap, jQuery and Vega from CDNs. A fund's network may reach none of
+# them, and an analyst's browser should not announce which page it opens to a third party:
+# the page keeps GE's content and markup, with a small stylesheet of its own instead.
+_EXTERNAL = re.compile(
+    r"<script\b[^>]*\bsrc=[\"']https?://[^>]*>\s*</script>|<link\b[^>]*\bhref=[\"'](?:https?:|\.\./)[^>]*>"
+    r"|<img\b[^>]*\bsrc=[\"']https?://[^>]*>",
+    re.IGNORECASE,
+)
+_OFFLINE_CSS = """<style>
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;
+ margin:1rem auto;max-width:80rem;padding:0 1rem}
+table{border-collapse:collapse;margin:.4rem 0}th,td{border:1px solid #d0d7de;padding:.25rem .5rem;
+ text-align:left;vertical-align:top}th{background:#f6f8fa}
+.collapse:not(.show){display:none}nav ol{list-style:none;padding:0}
+img{max-height:1.5rem}a{color:#0969da}
+</style>"""
+
+
+def _offline(page: str) -> str:
+    return _EXTERNAL.sub("", page).replace("</head>", _OFFLINE_CSS + "</head>", 1)
 
 
 def _label_reasons(sections, results) -> None:

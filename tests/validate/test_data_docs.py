@@ -117,6 +117,10 @@ def test_a_validated_file_gets_a_page_naming_each_rule_by_code_and_meaning(setti
         assert code in text and reason.text in text and reason.text_ru in text, code
     # the counts of the file, summed: six records, one of them a stillbirth
     assert "1 unexpected values found" in text and "of 6 total rows" in text
+    # nothing is loaded from elsewhere: no CDN script, stylesheet or image
+    raw = page.read_text("utf-8")
+    assert not re.search(r"""<(?:script|img)\b[^>]*\bsrc=["']https?:""", raw)
+    assert not re.search(r"""<link\b[^>]*\bhref=["']https?:""", raw)
 
 
 def test_no_value_of_the_data_reaches_a_page(settings, tmp_path):
