@@ -27,13 +27,6 @@ from urllib.parse import quote, unquote, urljoin, urlparse
 import lxml.html
 import pytest
 
-from tests.conftest import BACKEND
-
-if BACKEND != "sqlite":
-    # the PostgreSQL pass has its own deployment test (tests/deploy/test_celery_deployment.py);
-    # the console's server is the same whatever the register, so it is driven once, here
-    pytest.skip("the console tests run on the SQLite pass", allow_module_level=True)
-
 from tests.console.privacy import personal_values
 
 pytestmark = pytest.mark.airflow
