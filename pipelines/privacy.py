@@ -94,8 +94,8 @@ SHOWN_FIELDS = frozenset(
         "enp", "insurer_code", "sex", "citizenship", "working", "employer_inn", "employer_kpp",
         "origin", "version", "included_on", "employment_as_of", "status", "valid_from",
         "valid_to", "reason", "basis", "kind", "issued_on", "current", "event", "decision",
-        "decided_by", "confirmed_by", "months_count", "threshold", "rule", "act_number",
-        "record_key", "file", "file_name", "policy_status", "change", "months",
+        "decided_by", "confirmed_by", "action", "id", "months_count", "threshold", "rule",
+        "act_number", "record_key", "file", "file_name", "policy_status", "change", "months",
     }
 )  # fmt: skip
 PLACE_MASKED = "(on file)"

@@ -186,3 +186,37 @@ def test_a_renewal_run_says_how_many_were_renewed_and_lapsed(settings, site):
     assert count_of(page, "renewal-lapsed") == lapsed
     assert count_of(page, "renewal-renewed") == counts.get("renewed", 0)
     assert f'data-event="policy_lapsed">{lapsed}<' in page
+
+
+def test_masking_goes_by_the_field_never_by_the_digits():
+    from datetime import date
+
+    from pipelines.privacy import mask_field, mask_fields, mask_record_key
+
+    shown = mask_fields(
+        {
+            "snils": "11223344595",
+            "last_name": "Иванова",
+            "birth_date": date(1990, 5, 17),
+            "residence": "г. Курган, ул. Ленина, 1",
+            "document_number": "123456",
+            "enp": "4501983082500011",
+            "file_name": GUID_NAME,
+            "review_decision": {"id": 3, "action": "accept", "decided_by": "analyst1"},
+            "something_new": "Иванова",
+        }
+    )
+    assert shown == {
+        "snils": "***-***-*45 95",
+        "last_name": "И*****",
+        "birth_date": "1990-**-**",
+        "residence": "(on file)",
+        "document_number": "****56",
+        "enp": "4501983082500011",
+        "file_name": GUID_NAME,
+        "review_decision": {"id": 3, "action": "accept", "decided_by": "analyst1"},
+        "something_new": "***",  # a field nobody listed is never shown
+    }
+    assert mask_record_key("zags_births", "120259000000100001002") == "120259000000100001002"
+    assert mask_record_key("fns_rsv", "11223344595") == "***-***-*45 95"
+    assert mask_field("birth_date", "2024-03") == "2024-**-**"
