@@ -18,6 +18,8 @@ from sqlalchemy import Text, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from pipelines.codes import CATALOGUE, Outcome, reason
+from pipelines.emit.model import OUTCOME_KEYS
+from pipelines.emit.report import duration_seconds
 from pipelines.privacy import mask_fields, mask_record_key
 from pipelines.register.models import (
     FileContent,
@@ -33,7 +35,7 @@ from pipelines.register.models import (
     Run,
 )
 
-OUTCOMES: tuple[str, ...] = tuple(o.value for o in Outcome)
+OUTCOMES = OUTCOME_KEYS
 RUNS_SHOWN = 200  # the runs index: newest first, this many
 FILES_SHOWN = 500  # a sender's files, newest first
 RECORDS_SHOWN = 1000  # the records of a file listed with their codes
@@ -50,10 +52,8 @@ def rule_text(code: str) -> dict[str, str]:
     }
 
 
-def _duration(started: datetime | None, finished: datetime | None) -> float | None:
-    if started is None or finished is None or (started.tzinfo is None) != (finished.tzinfo is None):
-        return None
-    return round((finished - started).total_seconds(), 1)
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 1)
 
 
 def _outcome_columns():
@@ -62,7 +62,8 @@ def _outcome_columns():
 
 
 def _counts(row) -> dict[str, int]:
-    counts = {o: int(getattr(row, o) or 0) for o in OUTCOMES}
+    """Counts by outcome from a row of :func:`_outcome_columns` (None: nothing received)."""
+    counts = {o: int(getattr(row, o, 0) or 0) for o in OUTCOMES}
     counts["received"] = sum(counts.values())
     return counts
 
@@ -120,7 +121,7 @@ def runs(session: Session, limit: int = RUNS_SHOWN, only: list[str] | None = Non
     out = []
     for run in listed:
         row = by_run.get(run.id)
-        counts = _counts(row) if row is not None else {"received": 0, **dict.fromkeys(OUTCOMES, 0)}
+        counts = _counts(row)
         out.append(
             RunRow(
                 id=run.id,
@@ -129,7 +130,7 @@ def runs(session: Session, limit: int = RUNS_SHOWN, only: list[str] | None = Non
                 as_of=run.as_of,
                 started_at=run.started_at,
                 finished_at=run.finished_at,
-                duration=_duration(run.started_at, run.finished_at),
+                duration=_rounded(duration_seconds(run.started_at, run.finished_at)),
                 files=files.get(run.id, 0),
                 counts=counts,
                 enrolled=int(enrolled.get(run.id, 0)),
@@ -185,9 +186,7 @@ def _file_rows(session: Session, where, limit: int | None = None) -> list[FileRo
                 state=row.state,
                 file_codes=[rule_text(code) for code in dict.fromkeys(row.codes or ())],
                 detail=row.detail,
-                counts=_counts(c)
-                if c is not None
-                else {"received": 0, **dict.fromkeys(OUTCOMES, 0)},
+                counts=_counts(c),
                 receipt_name=row.receipt_name,
                 run_id=row.owner_run_id or row.run_id,
                 received_at=row.received_at,

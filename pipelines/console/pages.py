@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from pipelines.console import charts
 from pipelines.emit import safe_name
+from pipelines.emit.model import OUTCOME_KEYS
 
 LABELS: dict[str, tuple[str, str]] = {
     "console": ("Fund analysts' console", "Консоль аналитика фонда"),
@@ -60,7 +61,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "По отчётным кварталам: действующие расчёты (корректировка заменяет предыдущий)",
     ),
 }
-OUTCOME_SERIES = ("accepted", "rejected", "review", "duplicate", "not_applicable")
+OUTCOME_SERIES = OUTCOME_KEYS  # the chart's series and the pages' columns, in this order
 
 
 def plain(key: str) -> str:

@@ -27,13 +27,14 @@ def _write(path: Path, html: str | None) -> Path | None:
     return write_atomic(path, html.encode("utf-8"), kind="report")
 
 
-def site(settings: Settings) -> Site:
+def _site() -> Site:
     return Site(Links(static=True))
 
 
-def write_run_pages(session: Session, settings: Settings, run_id: str, out: Path) -> list[Path]:
-    """The run's page, a page per file it processed (with its Data Docs), and the index."""
-    pages = site(settings)
+def _run_and_files(
+    session: Session, settings: Settings, pages: Site, run_id: str, out: Path
+) -> list[Path | None]:
+    """A run's page and a page per file it processed, with their Data Docs."""
     written = [_write(out / "runs" / f"{safe_name(run_id)}.html",
                       pages.run_page(session, settings, run_id, static=True))]  # fmt: skip
     for file_id in session.scalars(
@@ -49,6 +50,13 @@ def write_run_pages(session: Session, settings: Settings, run_id: str, out: Path
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(docs, target)
             written.append(target)
+    return written
+
+
+def write_run_pages(session: Session, settings: Settings, run_id: str, out: Path) -> list[Path]:
+    """The run's page, a page per file it processed (with its Data Docs), and the index."""
+    pages = _site()
+    written = _run_and_files(session, settings, pages, run_id, out)
     written.append(_write(out / "index.html", pages.runs_page(session, static=True)))
     return [p for p in written if p is not None]
 
@@ -57,10 +65,11 @@ def write_site(session: Session, settings: Settings, out: Path) -> list[Path]:
     """Every page of the console (but the person pages) under ``out``."""
     from pipelines.console import data
 
-    pages = site(settings)
+    pages = _site()
     written: list[Path | None] = []
     for run_id in session.scalars(select(Run.id).order_by(Run.started_at.desc())):
-        written += write_run_pages(session, settings, run_id, out)
+        written += _run_and_files(session, settings, pages, run_id, out)
+    written.append(_write(out / "index.html", pages.runs_page(session, static=True)))
     written.append(_write(out / "senders.html", pages.senders_page(session, static=True)))
     for sender in data.senders(session):
         name = sender["sender"]

@@ -57,9 +57,10 @@ def _file(report: FileReport) -> dict[str, Any]:
     }
 
 
-def _duration(started: datetime, finished: datetime) -> float | None:
-    # A naive time beside an aware one (SQLite drops the zone) has no honest difference.
-    if (started.tzinfo is None) != (finished.tzinfo is None):
+def duration_seconds(started: datetime | None, finished: datetime | None) -> float | None:
+    """Seconds from start to finish; None when either is unknown. A naive time beside an aware
+    one (SQLite drops the zone) has no honest difference."""
+    if started is None or finished is None or (started.tzinfo is None) != (finished.tzinfo is None):
         return None
     return (finished - started).total_seconds()
 
@@ -72,7 +73,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "as_of": report.as_of.isoformat(),
         "started_at": report.started_at.isoformat(),
         "finished_at": report.finished_at.isoformat(),
-        "duration_seconds": _duration(report.started_at, report.finished_at),
+        "duration_seconds": duration_seconds(report.started_at, report.finished_at),
         "totals": dict(report.totals),
         "run_codes": [_rule(r) for r in report.run_codes],
         "files": [_file(f) for f in report.files],
