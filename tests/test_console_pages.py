@@ -220,3 +220,29 @@ def test_masking_goes_by_the_field_never_by_the_digits():
     assert mask_record_key("zags_births", "120259000000100001002") == "120259000000100001002"
     assert mask_record_key("fns_rsv", "11223344595") == "***-***-*45 95"
     assert mask_field("birth_date", "2024-03") == "2024-**-**"
+
+
+def test_a_file_another_run_took_over_still_links_its_data_docs(settings, site):
+    """Data Docs are kept under the run that received the file; the run that finished it after
+    the first one died links them from there."""
+    from datetime import UTC, datetime
+
+    from pipelines.console.pages import Site
+    from pipelines.register.models import ReceivedFile, Run
+    from pipelines.validate.docs import data_docs_path
+
+    with db.session_scope(settings) as session:
+        row = session.query(ReceivedFile).filter(ReceivedFile.name == "ROGDINF_first.xml").one()
+        assert data_docs_path(settings, row.run_id, row.id).is_file()
+        session.add(
+            Run(id="took-over", trigger="cli", as_of=AS_OF, started_at=datetime.now(UTC),
+                status="finished")
+        )  # fmt: skip
+        session.flush()
+        row.owner_run_id = "took-over"
+        received_by, file_id = row.run_id, row.id
+    with db.session_scope(settings) as session:
+        run_page = Site().run_page(session, settings, "took-over")
+        file_page = Site().file_page(session, settings, file_id)
+    link = f"/erzl/data-docs/{received_by}/{file_id}"
+    assert link in run_page and link in file_page

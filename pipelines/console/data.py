@@ -156,8 +156,9 @@ class FileRow:
     detail: str | None
     counts: dict[str, int]
     receipt_name: str | None
-    run_id: str
+    run_id: str  # the run that applied it (or took it over)
     received_at: datetime | None
+    received_run_id: str = ""  # the run that received it: where its Data Docs page is kept
     duplicate_of: int | None = None
 
 
@@ -190,6 +191,7 @@ def _file_rows(session: Session, where, limit: int | None = None) -> list[FileRo
                 receipt_name=row.receipt_name,
                 run_id=row.owner_run_id or row.run_id,
                 received_at=row.received_at,
+                received_run_id=row.run_id,
                 duplicate_of=row.duplicate_of,
             )
         )

@@ -214,7 +214,7 @@ class Site:
             [(_short(f.name), f.counts) for f in page.files if f.counts["received"]][:60],
             "Records by outcome, per file · Записи по результатам, по файлам",
         )
-        docs = {f.id for f in page.files if data_docs_file(settings, f.run_id, f.id)}
+        docs = {f.id for f in page.files if data_docs_file(settings, f.received_run_id, f.id)}
         return self.render("run.html", depth=1, page=page, chart=chart, docs=docs, **extra)
 
     def file_page(self, session, settings, file_id: int, **extra: Any) -> str | None:
@@ -223,7 +223,7 @@ class Site:
         page = data.file_page(session, file_id)
         if page is None:
             return None
-        docs = data_docs_file(settings, page.file.run_id, file_id) is not None
+        docs = data_docs_file(settings, page.file.received_run_id, file_id) is not None
         return self.render("file.html", depth=1, page=page, docs=docs, **extra)
 
     def senders_page(self, session, **extra: Any) -> str:
@@ -292,7 +292,8 @@ class Site:
 
 
 def data_docs_file(settings, run_id: str, file_id: int):
-    """The Data Docs page of a validated file, or None when there is none."""
+    """The Data Docs page of a validated file, or None when there is none. ``run_id`` is the
+    run that received the file (validate.docs keeps the page there, whoever applied it)."""
     from pipelines.validate.docs import data_docs_path
 
     path = data_docs_path(settings, run_id, file_id)

@@ -37,16 +37,16 @@ def _run_and_files(
     """A run's page and a page per file it processed, with their Data Docs."""
     written = [_write(out / "runs" / f"{safe_name(run_id)}.html",
                       pages.run_page(session, settings, run_id, static=True))]  # fmt: skip
-    for file_id in session.scalars(
-        select(ReceivedFile.id).where(ReceivedFile.owner_run_id == run_id)
+    for file_id, received_by in session.execute(
+        select(ReceivedFile.id, ReceivedFile.run_id).where(ReceivedFile.owner_run_id == run_id)
     ):
         written.append(
             _write(out / "files" / f"{file_id}.html",
                    pages.file_page(session, settings, file_id, static=True))
         )  # fmt: skip
-        docs = data_docs_file(settings, run_id, file_id)
+        docs = data_docs_file(settings, received_by, file_id)
         if docs is not None:
-            target = out / "data_docs" / safe_name(run_id) / f"{file_id}.html"
+            target = out / "data_docs" / safe_name(received_by) / f"{file_id}.html"
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(docs, target)
             written.append(target)
