@@ -36,15 +36,27 @@ def _secret(home: Path, name: str) -> str:
     return path.read_text().strip()
 
 
+def local_airflow(settings: config.Settings) -> dict[str, str]:
+    """The Airflow of one data directory, for a machine without a deployment: its home and
+    SQLite metadata database under ``<home>/airflow``, this package's DAGs, and the register of
+    ``settings``. The demo runs its DAGs in it, and the console is served from it."""
+    home = settings.home / "airflow"
+    return {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags_dir()),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "ERZL_HOME": str(settings.home),
+        "ERZL_DATABASE_URL": settings.database_url,
+    }
+
+
 def airflow_env(settings: config.Settings, port: int) -> dict[str, str]:
     home = settings.home / "airflow"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}
+    env.update(local_airflow(settings))
     env.update(
         {
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(dags_dir()),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": os.environ.get(
                 "ERZL_CONSOLE_USERS", DEFAULT_USERS
             ),
@@ -52,8 +64,6 @@ def airflow_env(settings: config.Settings, port: int) -> dict[str, str]:
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API_AUTH__JWT_SECRET": _secret(home, "jwt_secret"),
             "AIRFLOW__API__SECRET_KEY": _secret(home, "secret_key"),
-            "ERZL_HOME": str(settings.home),
-            "ERZL_DATABASE_URL": settings.database_url,
         }
     )
     return env

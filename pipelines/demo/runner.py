@@ -26,7 +26,6 @@ from pipelines.identifiers import enp_compose
 from pipelines.records import ABSENT, PartialDate
 from pipelines.register import db
 from pipelines.register.models import Run
-from pipelines.resources import dags_dir
 
 DAGS = ("zags_births_ingest", "fns_rsv_ingest")
 
@@ -105,21 +104,14 @@ def make_drops(settings: config.Settings, seed: int, as_of: date) -> dict:
 
 
 def _airflow_env(settings: config.Settings) -> dict[str, str]:
-    home = settings.home / "airflow"
-    env = dict(os.environ)
-    env.update(
-        {
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(dags_dir()),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-            "ERZL_HOME": str(settings.home),
-            "ERZL_DATABASE_URL": settings.database_url,
-            # the demo wrote its drops whole a moment ago: no settle interval to wait out
-            "ERZL_SETTLE_SECONDS": "0",
-        }
-    )
-    return env
+    from pipelines.console.serve import local_airflow
+
+    return {
+        **os.environ,
+        **local_airflow(settings),
+        # the demo wrote its drops whole a moment ago: no settle interval to wait out
+        "ERZL_SETTLE_SECONDS": "0",
+    }
 
 
 def _airflow(args: list[str], env: dict, log) -> None:
