@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -149,23 +150,115 @@ def dispose(settings: Settings) -> None:
     _engine(settings.database_url).dispose()
 
 
+def _postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _copy(session: Session, table_name: str, columns: list[str], rows: Iterator[tuple]) -> None:
+    """COPY ``rows`` (tuples of driver-ready values, in ``columns`` order) into a PostgreSQL
+    table, on the session's connection and inside its transaction."""
+    import psycopg
+
+    raw = session.connection().connection.driver_connection
+    sql = f"COPY {table_name} ({', '.join(columns)}) FROM STDIN"
+    try:
+        with raw.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except psycopg.Error as exc:  # reported as any other database error (E101)
+        raise sa.exc.DBAPIError.instance(sql, None, exc, psycopg.Error) from exc
+
+
+def _copy_values(session: Session, table, rows: list[dict]) -> tuple[list[str], Iterator[tuple]]:
+    """The columns and the driver-ready values of ``rows`` as an INSERT of them would send:
+    a column a row leaves out takes its Python-side default, each value goes through its
+    type's bind processing (JSON serialised, …). Columns with a server default and no value in
+    the rows are left to the server."""
+    dialect = session.get_bind().dialect
+    given = list(rows[0])
+    # (callable, value): a callable default is SQLAlchemy's wrapper, taking an execution context
+    defaults = {
+        column.name: (column.default.is_callable, column.default.arg)
+        for column in table.columns
+        if column.name not in rows[0]
+        and column.default is not None
+        and (column.default.is_scalar or column.default.is_callable)
+    }
+    names = given + list(defaults)
+    process = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+
+    def values() -> Iterator[tuple]:
+        for row in rows:
+            out = [row[name] for name in given]
+            out += [arg(None) if is_callable else arg for is_callable, arg in defaults.values()]
+            yield tuple(
+                value if processor is None or value is None else processor(value)
+                for value, processor in zip(out, process, strict=True)
+            )
+
+    return names, values()
+
+
 def insert_rows(session: Session, table, rows: list[dict], *, returning: bool = True) -> list:
-    """INSERT ``rows`` with one statement (batched by SQLAlchemy's insertmanyvalues on both
-    backends); the new primary keys, in the order of ``rows``, unless ``returning`` is off."""
+    """INSERT ``rows`` in bulk: on PostgreSQL one ``COPY`` (the new keys drawn beforehand from
+    the table's sequence, in one statement), on SQLite one statement batched by SQLAlchemy's
+    insertmanyvalues. The new primary keys, in the order of ``rows``, unless ``returning`` is
+    off. Every row names the same columns."""
     if not rows:
         return []
+    key = next(iter(table.primary_key.columns))
+    if _postgresql(session):
+        ids: list = []
+        if returning:
+            sequence = session.scalar(
+                text("SELECT pg_get_serial_sequence(:table, :column)"),
+                {"table": table.name, "column": key.name},
+            )
+            ids = sorted(
+                session.scalars(
+                    text("SELECT nextval(:sequence) FROM generate_series(1, :n)"),
+                    {"sequence": sequence, "n": len(rows)},
+                )
+            )
+            rows = [{**row, key.name: id_} for row, id_ in zip(rows, ids, strict=True)]
+        _copy(session, table.name, *_copy_values(session, table, rows))
+        return ids
     if not returning:
         session.execute(sa.insert(table), rows)
         return []
-    key = next(iter(table.primary_key.columns))
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLAlchemy cannot prove SQLite's RETURNING order, so with sort_by_parameter_order it
-        # falls back to a statement per row. It need not: the transaction holds SQLite's one
-        # write lock and each row of a multi-row INSERT gets the next rowid, so the new keys in
-        # ascending order are the rows in order.
-        return sorted(session.execute(sa.insert(table).returning(key), rows).scalars())
-    result = session.execute(sa.insert(table).returning(key, sort_by_parameter_order=True), rows)
-    return list(result.scalars())
+    # SQLAlchemy cannot prove SQLite's RETURNING order, so with sort_by_parameter_order it
+    # falls back to a statement per row. It need not: the transaction holds SQLite's one
+    # write lock and each row of a multi-row INSERT gets the next rowid, so the new keys in
+    # ascending order are the rows in order.
+    return sorted(session.execute(sa.insert(table).returning(key), rows).scalars())
+
+
+def insert_many(session: Session, table, rows: list[dict], keys: list[str], build) -> None:
+    """Execute ``build(insert)`` — an INSERT of ``table`` made into an upsert by the caller,
+    ``excluded`` naming the new row — for all ``rows``. On PostgreSQL the rows are staged by
+    ``COPY`` in a temporary table and inserted from it with one statement; rows repeating a
+    conflict key (which one such statement cannot take) go one statement per row, in order, as
+    they do on SQLite."""
+    if not rows:
+        return
+    seen = {tuple(row[k] for k in keys) for row in rows}
+    if not _postgresql(session) or len(seen) != len(rows):
+        session.execute(build(dialect_insert(session, table)), rows)
+        return
+    names, values = _copy_values(session, table, rows)
+    stage = f"_stage_{table.name}_{zlib.crc32(','.join(names).encode()):08x}"
+    columns = ", ".join(names)
+    session.execute(
+        text(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS "
+            f"SELECT {columns} FROM {table.name} WITH NO DATA"
+        )
+    )
+    session.execute(text(f"TRUNCATE {stage}"))
+    _copy(session, stage, names, values)
+    staged = sa.table(stage, *(sa.column(name) for name in names))
+    source = sa.select(*(staged.c[name] for name in names))
+    session.execute(build(dialect_insert(session, table).from_select(names, source)))
 
 
 def upsert(session: Session, table, rows: list[dict], keys: list[str], where=None, keep=()) -> None:
@@ -173,14 +266,16 @@ def upsert(session: Session, table, rows: list[dict], keys: list[str], where=Non
     columns in ``keep`` keep their stored value when the new row has none."""
     if not rows:
         return
-    stmt = dialect_insert(session, table)
     columns = [c for c in rows[0] if c not in keys]
-    stmt = stmt.on_conflict_do_update(
-        index_elements=keys,
-        set_={
-            c: sa.func.coalesce(stmt.excluded[c], table.c[c]) if c in keep else stmt.excluded[c]
-            for c in columns
-        },
-        where=where(table, stmt.excluded) if where else None,
-    )
-    session.execute(stmt, rows)
+
+    def build(stmt):
+        return stmt.on_conflict_do_update(
+            index_elements=keys,
+            set_={
+                c: sa.func.coalesce(stmt.excluded[c], table.c[c]) if c in keep else stmt.excluded[c]
+                for c in columns
+            },
+            where=where(table, stmt.excluded) if where else None,
+        )
+
+    insert_many(session, table, rows, keys, build)
