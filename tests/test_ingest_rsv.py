@@ -319,3 +319,35 @@ def test_term_setting_is_checked():
     term = config.load({"ERZL_FOREIGN_POLICY_TERM": "months:1"})
     assert term.foreign_policy_end(date(2025, 1, 31)) == date(2025, 2, 28)
     assert config.load({}).foreign_policy_end(date(2025, 3, 15)) == date(2025, 12, 31)
+
+
+def test_small_reports_of_a_run_are_validated_together(settings, months_6, tmp_path, monkeypatch):
+    """Two Great Expectations validations for all the small reports of a run, not two per
+    file; each file keeps its own verdict (a refused payer, a rejected block) and outcome."""
+    from pipelines.enrol import contributions
+    from pipelines.validate import suite
+
+    validations = []
+    real = suite._validate
+    monkeypatch.setattr(suite, "_validate", lambda *a: validations.append(1) or real(*a))
+    monkeypatch.setattr(contributions, "_verdicts", type(contributions._verdicts)())
+    good, broken = worker(1), worker(2)
+    broken = dataclasses.replace(
+        broken, snils=broken.snils[:-1] + str((int(broken.snils[-1]) + 1) % 10)
+    )
+    specs = [
+        report(ACME, 2025, 1, [good, broken]),
+        report(BETA, 2025, 1, [worker(3)]).with_wrong_inn_check_digit(),
+        *(report(ACME, 2025 + year, quarter, [worker(4)]) for year, quarter in [(0, 2), (0, 3)]),
+    ]
+    files, _ = ingest(settings, tmp_path, specs)
+    assert len(validations) == 2
+    by_payer = sorted((f.status, f.accepted, f.rejected, tuple(f.codes)) for f in files)
+    assert by_payer == [
+        ("accepted", 1, 0, ()),
+        ("accepted", 1, 0, ()),
+        ("partially_accepted", 1, 1, ()),
+        ("rejected", 0, 1, ("F010",)),
+    ]
+    rejected = next(f for f in files if f.status == "partially_accepted")
+    assert [r["codes"] for r in receipt(rejected.receipt)["records"]] == [[], ["R001"]]

@@ -10,13 +10,14 @@ eligibility is evaluated over the whole ledger.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import logging
-from collections import Counter
+from collections import Counter, OrderedDict
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, case, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from pipelines import faults
@@ -39,10 +40,11 @@ from pipelines.enrol.register_ops import (
 from pipelines.identifiers import snils_normalize
 from pipelines.parse.xmlsafe import FileError
 from pipelines.records import InsuredPerson, RsvHeader
-from pipelines.register.db import dialect_insert, insert_rows, upsert
+from pipelines.register.db import insert_many, insert_rows, upsert
 from pipelines.register.models import (
     ContributionMonth,
     ContributionReport,
+    FileContent,
     ForeignEligibility,
     Person,
     PersonHistory,
@@ -50,11 +52,21 @@ from pipelines.register.models import (
     ReceivedRecord,
     ReportedPerson,
 )
+from pipelines.validate import docs as validation_docs
+from pipelines.validate.rsv import FileVerdict
 
 log = logging.getLogger(__name__)
 
 FOREIGN_STAYING_PREFIX = "ВП"  # КодКатЛиц of foreigners temporarily staying in Russia
 BATCH = 10_000  # person blocks validated and applied together: memory is bounded by this
+# Reports up to this size are validated together with the other small reports of their run
+# that wait to be applied: two Great Expectations validations for all of them, where each
+# costs ~50 ms whatever its size, instead of two per file (_read_ahead).
+READ_AHEAD_BYTES = 4 * 1024 * 1024
+_VERDICTS_KEPT = 1024
+# file content (sha256) → its verdict; content-addressed, so a retry or another run of the same
+# file in this process finds it again
+_verdicts: OrderedDict[str, FileVerdict] = OrderedDict()
 
 
 def quarter_end(year: int, quarter: int) -> date:
@@ -78,7 +90,12 @@ def apply_rsv(
     rules_for(header.form_version)  # F014 for a version not read (5.01–5.08 are)
     if header.period_code not in _quarters():
         raise FileError("F012", "period code not supported")
-    file_codes = validate_rsv_header(header)
+    verdict = _read_ahead(session, row, path)
+    if verdict is None:
+        file_codes = validate_rsv_header(header)
+    else:
+        file_codes = list(verdict.header_codes)
+        validation_docs.collect(verdict.header_docs)
     if Path(row.name).stem != header.file_id:
         row.codes = [*(row.codes or []), "F006"]
     counts: Counter = Counter()
@@ -116,7 +133,13 @@ def apply_rsv(
     cleared: set[str] = set() if applied is not None else None
     # read once, in batches: each batch is validated by one suite run, then applied
     for persons in batched(iter_persons(path), BATCH):
-        codes_by_seq = validate_rsv_persons(persons, chunk_size=None)
+        if verdict is None:
+            codes_by_seq = validate_rsv_persons(persons, chunk_size=None)
+        else:  # the whole file's, found when it was validated with others
+            codes_by_seq = verdict.person_codes
+            if verdict.person_docs is not None:
+                validation_docs.collect(verdict.person_docs)
+                verdict = dataclasses.replace(verdict, person_docs=None)  # once per file
         batch: list[tuple[InsuredPerson, list[str]]] = []
         for person in persons:
             faults.point("apply.record")
@@ -134,6 +157,55 @@ def apply_rsv(
     return counts
 
 
+def _read_ahead(session: Session, row: ReceivedFile, path: Path) -> FileVerdict | None:
+    """The verdict of the rules on a small report, validated together with the other small
+    reports of its run still waiting to be applied (up to READ_AHEAD_BYTES in all); None for
+    a big report, which is validated a batch at a time as it is applied. Only the rules' codes
+    are shared: each file is still applied, and its outcome decided, in its own transaction.
+    A report that cannot be read is left out, to be refused when it is applied."""
+    from pipelines.parse.rsv import iter_persons, read_header
+    from pipelines.validate.rsv import validate_rsv_files
+
+    if row.sha256 in _verdicts:
+        _verdicts.move_to_end(row.sha256)
+        return _verdicts[row.sha256]
+    if path.stat().st_size > READ_AHEAD_BYTES:
+        return None
+    waiting = session.execute(
+        select(ReceivedFile.sha256, FileContent.archive_path)
+        .join(FileContent, FileContent.sha256 == ReceivedFile.sha256)
+        .where(
+            ReceivedFile.run_id == row.run_id,
+            ReceivedFile.feed == "fns_rsv",
+            ReceivedFile.state == "received",
+            ReceivedFile.duplicate_of.is_(None),
+            ReceivedFile.id != row.id,
+        )
+        .order_by(ReceivedFile.id)
+    ).all()
+    files: dict[str, tuple[RsvHeader, list[InsuredPerson]]] = {}
+    budget = READ_AHEAD_BYTES
+    for sha256, archived in [(row.sha256, str(path)), *waiting]:
+        other = Path(archived)
+        if sha256 in files or sha256 in _verdicts or not other.is_file():
+            continue
+        size = other.stat().st_size
+        if size > budget:
+            continue
+        try:
+            files[sha256] = (read_header(other), list(iter_persons(other)))
+        except FileError:  # refused when it is applied, with its reason
+            continue
+        budget -= size
+    verdicts = validate_rsv_files(files)
+    if verdicts is None or row.sha256 not in verdicts:
+        return None
+    _verdicts.update(verdicts)
+    while len(_verdicts) > _VERDICTS_KEPT:
+        _verdicts.popitem(last=False)
+    return verdicts[row.sha256]
+
+
 def _quarters() -> set[str]:
     from pipelines.records import PERIOD_QUARTER
 
@@ -145,11 +217,11 @@ def _record_all(session, row, persons, outcome: Outcome, codes: list[str], count
     for person in persons:
         rows.append(_record_row(row.id, person, str(outcome), codes))
         if len(rows) >= BATCH:
-            session.execute(insert(ReceivedRecord), rows)
+            insert_rows(session, ReceivedRecord.__table__, rows, returning=False)
             rows = []
         counts[str(outcome)] += 1
     if rows:
-        session.execute(insert(ReceivedRecord), rows)
+        insert_rows(session, ReceivedRecord.__table__, rows, returning=False)
 
 
 def _record_row(file_id: int, person: InsuredPerson, outcome: str, codes: list[str]) -> dict:
@@ -252,23 +324,26 @@ def _add_months(session: Session, rows: list[dict]) -> None:
     if not rows:
         return
     table = ContributionMonth.__table__
-    stmt = dialect_insert(session, table)
-    new = stmt.excluded
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[c.name for c in table.primary_key.columns],
-        set_={
-            "amount": table.c.amount + new.amount,
-            "base": func.coalesce(table.c.base, 0) + func.coalesce(new.base, 0),
-            "contributions": func.coalesce(table.c.contributions, 0)
-            + func.coalesce(new.contributions, 0),
-            "counts_for_foreign": or_(table.c.counts_for_foreign, new.counts_for_foreign),
-            "insured_category": case(
-                (new.counts_for_foreign, new.insured_category), else_=table.c.insured_category
-            ),
-            "correction_no": new.correction_no,
-        },
-    )
-    session.execute(stmt, rows)
+    keys = [c.name for c in table.primary_key.columns]
+
+    def build(stmt):
+        new = stmt.excluded
+        return stmt.on_conflict_do_update(
+            index_elements=keys,
+            set_={
+                "amount": table.c.amount + new.amount,
+                "base": func.coalesce(table.c.base, 0) + func.coalesce(new.base, 0),
+                "contributions": func.coalesce(table.c.contributions, 0)
+                + func.coalesce(new.contributions, 0),
+                "counts_for_foreign": or_(table.c.counts_for_foreign, new.counts_for_foreign),
+                "insured_category": case(
+                    (new.counts_for_foreign, new.insured_category), else_=table.c.insured_category
+                ),
+                "correction_no": new.correction_no,
+            },
+        )
+
+    insert_many(session, table, rows, keys, build)
 
 
 def _ledger_rows(header: RsvHeader, key: tuple, snils: str, person: InsuredPerson) -> list[dict]:

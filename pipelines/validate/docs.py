@@ -114,6 +114,25 @@ class _Suite:
     batches: int = 0
 
 
+@dataclass(frozen=True)
+class CountedExpectation:
+    """An expectation's result for one file when one validation covered several: the counts
+    that are the file's, as :meth:`Collection.add` reads them of a GE result."""
+
+    expectation_config: Any  # ExpectationConfiguration
+    result: dict[str, int]
+    success: bool
+    exception_info: dict | None = None
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A file's share of a suite's validation (see ``suite.run_suite_parts``)."""
+
+    suite_name: str
+    results: list[CountedExpectation]
+
+
 class Collection:
     """The validations of one file, summed per suite as they come (memory stays that of one
     result per suite, whatever the number of batches)."""
@@ -127,7 +146,7 @@ class Collection:
         """How many validations (batches, over all suites) were collected."""
         return sum(s.batches for s in self._suites.values())
 
-    def add(self, result: ExpectationSuiteValidationResult) -> None:
+    def add(self, result: ExpectationSuiteValidationResult | Counted) -> None:
         with self._lock:
             if self.validated_at is None:
                 self.validated_at = datetime.now(UTC)
@@ -175,7 +194,7 @@ def collecting() -> Iterator[Collection]:
         _current.reset(token)
 
 
-def collect(result: ExpectationSuiteValidationResult) -> None:
+def collect(result: ExpectationSuiteValidationResult | Counted) -> None:
     """Add a validation's result to the current collection; nothing when none is open."""
     collection = _current.get()
     if collection is not None:

@@ -6,11 +6,13 @@ in each expectation's meta. docs/rules.md is the analysts' view.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pipelines.records import InsuredPerson, RsvHeader
-from pipelines.validate.suite import build_suite, run_chunked, run_suite
+from pipelines.validate import docs
+from pipelines.validate.suite import build_suite, run_chunked, run_suite, run_suite_parts
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -113,3 +115,49 @@ def validate_rsv_persons(
 ) -> dict[int, list[str]]:
     """seq → reason codes for every person block that breaks at least one rule."""
     return run_chunked(persons, person_frame, rsv_person_suite, KEY, chunk_size)
+
+
+PART = "part"
+
+
+@dataclass(frozen=True)
+class FileVerdict:
+    """What the rules said of one report when several were validated together: the payer's
+    codes, each failing block's codes, and the file's share of each validation for its Data
+    Docs page (None where the file had nothing to validate)."""
+
+    header_codes: list[str]
+    header_docs: docs.Counted | None
+    person_codes: dict[int, list[str]]
+    person_docs: docs.Counted | None
+
+
+def validate_rsv_files(
+    files: dict[Hashable, tuple[RsvHeader, list[InsuredPerson]]],
+) -> dict[Hashable, FileVerdict] | None:
+    """The header and person rules for several reports with two GE validations in all, not two
+    per file: each file's verdict is what :func:`validate_rsv_header` and
+    :func:`validate_rsv_persons` give it alone. None when the results cannot be split by file."""
+    import pandas as pd
+
+    if not files:
+        return {}
+    headers = pd.concat(
+        [header_frame(header).assign(**{PART: name}) for name, (header, _) in files.items()],
+        ignore_index=True,
+    )
+    people = [(name, p) for name, (_, persons) in files.items() for p in persons]
+    persons = person_frame(p for _, p in people)
+    persons[PART] = [name for name, _ in people]
+    by_header = run_suite_parts(headers, rsv_header_suite(), HEADER_KEY, PART)
+    by_person = run_suite_parts(persons, rsv_person_suite(), KEY, PART) if people else {}
+    if by_header is None or by_person is None:
+        return None
+    verdicts = {}
+    for name in files:
+        header_codes, header_docs = by_header[name]
+        person_codes, person_docs = by_person.get(name, ({}, None))
+        verdicts[name] = FileVerdict(
+            header_codes.get(0, []), header_docs, person_codes, person_docs
+        )
+    return verdicts

@@ -120,6 +120,47 @@ def suite_codes(suite: ExpectationSuite) -> list[str]:
     return list(dict.fromkeys(e.meta["code"] for e in suite.expectations))
 
 
+def _validate(frame: pd.DataFrame, suite: ExpectationSuite):
+    """One GE validation of ``frame`` (index reset: positions are what GE reports back)."""
+    _, batch_definition = _get_engine()
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+    return batch.validate(suite, result_format=RESULT_FORMAT)
+
+
+def _failures(result, suite: ExpectationSuite, keys: list) -> tuple[dict, dict[int, set[str]]]:
+    """Each failing row position → the codes it failed, and each expectation → its positions.
+    A rule that raised inside GE, or failed without naming rows, raises :class:`RuleError`."""
+    failed: dict[int, set[str]] = {}  # row position -> codes
+    positions_of: dict[int, list[int]] = {}  # expectation (index in results) -> positions
+    for index, item in enumerate(result.results):
+        config = item.expectation_config
+        code = config.meta["code"]
+        rule = f"{code} ({config.type} on {config.kwargs.get('column')!r})"
+        if docs.raised_exception(item.exception_info):
+            raise RuleError(f"rule {rule} could not be evaluated")
+        if item.success:
+            positions_of[index] = []
+            continue
+        positions = item.result.get("unexpected_index_list")
+        if positions is None:
+            raise RuleError(f"rule {rule} failed without naming rows: not a per-row rule")
+        positions_of[index] = list(positions)
+        for position in positions:
+            failed.setdefault(position, set()).add(code)
+    return positions_of, failed
+
+
+def _by_key(failed: dict[int, set[str]], keys: list, order: dict[str, int]) -> dict:
+    result_by_key: dict[Hashable, list[str]] = {}
+    for position in sorted(failed):  # in row order, so reports come out in file order
+        codes = failed[position]
+        key = keys[position]
+        if key in result_by_key:  # a key on two rows: keep each code once
+            codes = codes | set(result_by_key[key])
+        result_by_key[key] = sorted(codes, key=order.__getitem__)
+    return result_by_key
+
+
 def run_suite(
     frame: pd.DataFrame, suite: ExpectationSuite, key_column: str
 ) -> dict[Hashable, list[str]]:
@@ -131,36 +172,69 @@ def run_suite(
     """
     if frame.empty:
         return {}
-    _, batch_definition = _get_engine()
-    frame = frame.reset_index(drop=True)  # index positions are what GE reports back
+    frame = frame.reset_index(drop=True)
     keys = frame[key_column].tolist()
-    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-    result = batch.validate(suite, result_format=RESULT_FORMAT)
+    result = _validate(frame, suite)
     docs.collect(result)  # for the file's Data Docs page, when one is being collected
-
     order = {code: i for i, code in enumerate(suite_codes(suite))}
-    failed: dict[int, set[str]] = {}  # row position -> codes
-    for item in result.results:
+    _, failed = _failures(result, suite, keys)
+    return _by_key(failed, keys, order)
+
+
+def run_suite_parts(
+    frame: pd.DataFrame, suite: ExpectationSuite, key_column: str, part_column: str
+) -> dict[Hashable, tuple[dict[Hashable, list[str]], docs.Counted]] | None:
+    """:func:`run_suite` for several inputs at once: ``frame`` holds the rows of every part
+    (a file), ``part_column`` says whose each row is, and one GE validation runs for all.
+
+    Each part gets what :func:`run_suite` would have given it alone — its failing keys and
+    codes — and its own share of the result for its Data Docs page (:class:`docs.Counted`, to
+    :func:`docs.collect`): per expectation, its rows, its missing values (nulls of the
+    column) and its unexpected ones, and a success when it has none. Nothing is collected
+    here. None when the result cannot be split so: an expectation with ``mostly``, or counts
+    that do not add up to GE's own (the caller then validates each part alone).
+    """
+    if frame.empty:
+        return {}
+    frame = frame.reset_index(drop=True)
+    keys = frame[key_column].tolist()
+    parts = frame[part_column].tolist()
+    # the suite sees the columns a part alone would have: the part column is not one of them
+    result = _validate(frame.drop(columns=[part_column]), suite)
+    positions_of, failed = _failures(result, suite, keys)
+    order = {code: i for i, code in enumerate(suite_codes(suite))}
+    names = list(dict.fromkeys(parts))
+    rows = frame.groupby(part_column, sort=False).size().to_dict()
+    shares: dict[Hashable, list[docs.CountedExpectation]] = {name: [] for name in names}
+    for index, item in enumerate(result.results):
         config = item.expectation_config
-        code = config.meta["code"]
-        rule = f"{code} ({config.type} on {config.kwargs.get('column')!r})"
-        if docs.raised_exception(item.exception_info):
-            raise RuleError(f"rule {rule} could not be evaluated")
-        if item.success:
-            continue
-        positions = item.result.get("unexpected_index_list")
-        if positions is None:
-            raise RuleError(f"rule {rule} failed without naming rows: not a per-row rule")
-        for position in positions:
-            failed.setdefault(position, set()).add(code)
-    result_by_key: dict[Hashable, list[str]] = {}
-    for position in sorted(failed):  # in row order, so reports come out in file order
-        codes = failed[position]
-        key = keys[position]
-        if key in result_by_key:  # a key on two rows: keep each code once
-            codes = codes | set(result_by_key[key])
-        result_by_key[key] = sorted(codes, key=order.__getitem__)
-    return result_by_key
+        if config.kwargs.get("mostly") not in (None, 1, 1.0):
+            return None
+        given = item.result or {}
+        unexpected = {name: 0 for name in names}
+        for position in positions_of[index]:
+            unexpected[parts[position]] += 1
+        counts = {name: {"element_count": rows[name]} for name in names}
+        if "missing_count" in given:
+            column = config.kwargs.get("column")
+            missing = frame[column].isna().groupby(frame[part_column], sort=False).sum()
+            for name in names:
+                counts[name]["missing_count"] = int(missing[name])
+        if "unexpected_count" in given:
+            for name in names:
+                counts[name]["unexpected_count"] = unexpected[name]
+        for count in ("element_count", "missing_count", "unexpected_count"):
+            if count in given and sum(c[count] for c in counts.values()) != given[count]:
+                return None
+        for name in names:
+            shares[name].append(
+                docs.CountedExpectation(config, counts[name], unexpected[name] == 0)
+            )
+    out: dict[Hashable, tuple[dict[Hashable, list[str]], docs.Counted]] = {}
+    for name in names:
+        mine = {p: codes for p, codes in failed.items() if parts[p] == name}
+        out[name] = (_by_key(mine, keys, order), docs.Counted(result.suite_name, shares[name]))
+    return out
 
 
 def chunked(items: Iterable[T], size: int | None) -> Iterator[list[T]]:

@@ -186,3 +186,47 @@ def test_validation_is_silent(capfd: pytest.CaptureFixture[str]) -> None:
     validate_rsv_persons(case_persons())
     out, err = capfd.readouterr()
     assert out == "" and err == ""
+
+
+def test_files_validated_together_match_each_alone() -> None:
+    """Several reports in one validation: each gets the codes, and the Data Docs counts, that
+    it gets when it is validated alone."""
+    from pipelines.validate import docs
+    from pipelines.validate.rsv import (
+        validate_rsv_files,
+        validate_rsv_header,
+        validate_rsv_persons,
+    )
+
+    persons = case_persons()
+    files = {
+        "a": (ORGANISATION, persons),
+        "b": (HEADER_CASES["organisation_kpp_short"][0], persons[::2]),
+        "c": (INDIVIDUAL, []),
+        "d": (HEADER_CASES["individual_inn_wrong_check"][0], persons[1::3]),
+    }
+
+    def pages(collect) -> list:
+        with docs.collecting() as collection:
+            collect()
+        return [(r.suite_name, [x.result for x in r.results]) for r in collection.results()]
+
+    verdicts = validate_rsv_files(files)
+    assert verdicts is not None and set(verdicts) == set(files)
+    for name, (header, blocks) in files.items():
+        verdict = verdicts[name]
+        assert verdict.header_codes == validate_rsv_header(header)
+        assert verdict.person_codes == validate_rsv_persons(blocks)
+
+        def alone(header=header, blocks=blocks):
+            validate_rsv_header(header)
+            validate_rsv_persons(blocks)
+
+        def together(verdict=verdict):
+            for share in (verdict.header_docs, verdict.person_docs):
+                if share is not None:
+                    docs.collect(share)
+
+        assert pages(together) == pages(alone), name
+    assert verdicts["b"].header_codes == ["F011"] and verdicts["d"].header_codes == ["F010"]
+    assert verdicts["c"].person_docs is None
