@@ -58,9 +58,11 @@ def two_registers(tmp_path, erzl_env):
             conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
 
 
-def _run(env, files, monkeypatch, size, register_csv=None, extra_env=()):
+def _run(env, files, monkeypatch, size, register_csv=None, extra_env=(), copy_min=None):
     monkeypatch.setattr(births, "BATCH_RECORDS", size)
     monkeypatch.setattr(contributions, "BATCH", size)
+    if copy_min is not None:
+        monkeypatch.setattr(db, "COPY_MIN_ROWS", copy_min)
     env = {**env, **dict(extra_env)}
     settings = config.load(env)
     log = settings.home.parent / "child.log"
@@ -87,6 +89,27 @@ def test_rsv_in_batches_of_two_equals_rsv_in_one_batch(tmp_path, two_registers, 
     whole = _run(one, scenario.files, monkeypatch, 10_000, extra_env=scenario.env)
     pieces = _run(many, scenario.files, monkeypatch, 2, extra_env=scenario.env)
     assert whole["ledger"] and whole == pieces
+
+
+@pytest.mark.parametrize("feed", ["births", "rsv"])
+def test_writes_by_copy_equal_writes_by_statement(tmp_path, two_registers, monkeypatch, feed):
+    """On PostgreSQL, rows go by COPY (inserts, and upserts through a stage) from
+    db.COPY_MIN_ROWS rows on: every write by COPY leaves the register that plain INSERTs do."""
+    if not two_registers[0]["ERZL_DATABASE_URL"].startswith("postgresql"):
+        pytest.skip("COPY is PostgreSQL's; SQLite always writes by statement")
+    one, many = two_registers
+    if feed == "births":
+        scenario = births_scenario(tmp_path / "in")
+        files, kw = (
+            [_births_file(tmp_path / "in"), *scenario.files],
+            {"register_csv": scenario.register_csv},
+        )
+    else:
+        scenario = rsv_scenario(tmp_path / "in")
+        files, kw = scenario.files, {"extra_env": scenario.env}
+    by_statement = _run(one, files, monkeypatch, 10_000, copy_min=10**9, **kw)
+    by_copy = _run(many, files, monkeypatch, 10_000, copy_min=1, **kw)
+    assert by_statement["persons"] and by_statement == by_copy
 
 
 def test_births_cost_a_few_statements_per_batch_not_per_record(settings, tmp_path):

@@ -150,8 +150,14 @@ def dispose(settings: Settings) -> None:
     _engine(settings.database_url).dispose()
 
 
-def _postgresql(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+# Fewer rows than this go as plain statements: a COPY costs a round trip or two more (keys
+# drawn first; a stage created, emptied and read), which only pays off over many rows.
+COPY_MIN_ROWS = 64
+
+
+def _postgresql(session: Session, rows: list) -> bool:
+    """Whether ``rows`` go by COPY: PostgreSQL, and enough of them."""
+    return len(rows) >= COPY_MIN_ROWS and session.get_bind().dialect.name == "postgresql"
 
 
 def _copy(session: Session, table_name: str, columns: list[str], rows: Iterator[tuple]) -> None:
@@ -207,7 +213,7 @@ def insert_rows(session: Session, table, rows: list[dict], *, returning: bool = 
     if not rows:
         return []
     key = next(iter(table.primary_key.columns))
-    if _postgresql(session):
+    if _postgresql(session, rows):
         ids: list = []
         if returning:
             sequence = session.scalar(
@@ -226,11 +232,14 @@ def insert_rows(session: Session, table, rows: list[dict], *, returning: bool = 
     if not returning:
         session.execute(sa.insert(table), rows)
         return []
-    # SQLAlchemy cannot prove SQLite's RETURNING order, so with sort_by_parameter_order it
-    # falls back to a statement per row. It need not: the transaction holds SQLite's one
-    # write lock and each row of a multi-row INSERT gets the next rowid, so the new keys in
-    # ascending order are the rows in order.
-    return sorted(session.execute(sa.insert(table).returning(key), rows).scalars())
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLAlchemy cannot prove SQLite's RETURNING order, so with sort_by_parameter_order it
+        # falls back to a statement per row. It need not: the transaction holds SQLite's one
+        # write lock and each row of a multi-row INSERT gets the next rowid, so the new keys in
+        # ascending order are the rows in order.
+        return sorted(session.execute(sa.insert(table).returning(key), rows).scalars())
+    result = session.execute(sa.insert(table).returning(key, sort_by_parameter_order=True), rows)
+    return list(result.scalars())
 
 
 def insert_many(session: Session, table, rows: list[dict], keys: list[str], build) -> None:
@@ -242,7 +251,7 @@ def insert_many(session: Session, table, rows: list[dict], keys: list[str], buil
     if not rows:
         return
     seen = {tuple(row[k] for k in keys) for row in rows}
-    if not _postgresql(session) or len(seen) != len(rows):
+    if not _postgresql(session, rows) or len(seen) != len(rows):
         session.execute(build(dialect_insert(session, table)), rows)
         return
     names, values = _copy_values(session, table, rows)
