@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -68,6 +69,8 @@ class EnpExhausted(RuntimeError):
 _LOOKALIKES = str.maketrans("ABCEHKMOPTXY", "АВСЕНКМОРТХУ")
 # hyphens, dashes and the minus sign: "Иванова-Петрова" and "Иванова – Петрова" are one name
 _DASHES = str.maketrans({c: " " for c in "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"})
+_LATIN_LOOKALIKE = re.compile("[ABCEHKMOPTXY]")
+_CYRILLIC = re.compile("[А-Я]")  # in upper case, Ё read as Е
 
 
 def normalise_name(part: str | None) -> str:
@@ -76,12 +79,11 @@ def normalise_name(part: str | None) -> str:
     "A" of a mistyped "Aнна") read as the Cyrillic letters they look like."""
     if not part:
         return ""
-    words = []
-    for word in part.upper().replace("Ё", "Е").translate(_DASHES).split():
-        if any("А" <= ch <= "Я" for ch in word):
-            word = word.translate(_LOOKALIKES)
-        words.append(word)
-    return " ".join(words)
+    upper = part.upper()
+    words = upper.replace("Ё", "Е").translate(_DASHES).split()
+    if _LATIN_LOOKALIKE.search(upper) is None:  # the common case: no look-alike to read again
+        return " ".join(words)
+    return " ".join(w.translate(_LOOKALIKES) if _CYRILLIC.search(w) else w for w in words)
 
 
 def name_key(
