@@ -174,6 +174,9 @@ class Clock:
                 reader,
                 validate_structure=self.call("schema", reader.validate_structure),
                 iter_births=self.iterator("parse", reader.iter_births),
+                # the one pass that reads and checks the schema: its time is parsing's
+                checked_births=reader.checked_births
+                and self.iterator("parse", reader.checked_births),
             )
 
         return timed

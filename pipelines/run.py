@@ -611,10 +611,18 @@ def _apply_feed(session, settings: Settings, run: Run, row: ReceivedFile, path: 
         from pipelines.parse.birth_formats import birth_format
 
         reader = birth_format(row.format)
-        reader.validate_structure(path)
-        return apply_births(
-            session, settings, run.id, run.as_of, row.id, path, read=reader.iter_births
-        )
+        try:
+            return apply_births(
+                session, settings, run.id, run.as_of, row.id, path, read=reader.read_checked
+            )
+        except FileError:
+            raise
+        except Exception:
+            # The schema is checked as the records are read, in one pass: a record it refuses
+            # may have broken a later step first (a value too long for its column). The file is
+            # refused for breaking the schema, as a separate schema pass would have said.
+            reader.validate_structure(path)
+            raise
     if row.feed == "fns_rsv":
         from pipelines.enrol.contributions import apply_rsv
 

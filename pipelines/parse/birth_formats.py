@@ -24,12 +24,29 @@ class BirthFormat:
     iter_births: Callable[[Path], Iterator[BirthRecord]]
     # the messages a file must be acknowledged for (ROGDZP), or None: nothing to acknowledge
     messages: Callable[[Path], list[rogdzp.Message]] | None = None
+    # one pass that checks the schema as it reads the records, where the format has one
+    checked_births: Callable[[Path], Iterator[BirthRecord]] | None = None
+
+    def read_checked(self, path: Path) -> Iterator[BirthRecord]:
+        """The records of a file that must pass the schema. A violation raises
+        :func:`validate_structure`'s error: before any record with a separate schema pass, and
+        after the records read so far with the one-pass reader. So a caller keeps what it does
+        with them undone until the last record is read."""
+        if self.checked_births is not None:
+            return self.checked_births(path)
+        self.validate_structure(path)
+        return self.iter_births(path)
 
 
 FORMATS: dict[str, BirthFormat] = {
     f.name: f
     for f in (
-        BirthFormat("ROGDINF 4.0.1", zags.validate_structure, zags.iter_births),
+        BirthFormat(
+            "ROGDINF 4.0.1",
+            zags.validate_structure,
+            zags.iter_births,
+            checked_births=zags.iter_checked_births,
+        ),
         *(
             BirthFormat(
                 f"ROGDZP {v}", rogdzp.validate_structure, rogdzp.iter_births, rogdzp.messages

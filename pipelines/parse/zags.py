@@ -131,6 +131,38 @@ def iter_births(path: Path | str) -> Iterator[BirthRecord]:
             yield _record(elem, seq)
 
 
+def iter_checked_births(path: Path | str) -> Iterator[BirthRecord]:
+    """:func:`iter_births` and :func:`validate_structure` in one pass: the file is streamed
+    against the schema as its records are read, so it is parsed once, not twice.
+
+    The records before a violation are yielded, then the violation raises what
+    :func:`validate_structure` would (F003 naming the line, or F001, F002, F007). A caller that
+    must not act on a file that breaks the schema keeps what it does with the records undone
+    until the last one is read, as a run's file transaction does.
+    """
+    path = Path(path)
+    seq = 0
+    elements = iter_elements(path, {ANSWER, RECORD}, schema=schema(), root=RESPONSE)
+    try:
+        for elem in elements:
+            if elem.tag == RECORD:
+                seq += 1
+                try:
+                    record = _record(elem, seq)
+                except Exception:
+                    # libxml2 may report a record's violation only later in the stream; the
+                    # parser met it first. What the file is told is what the schema says.
+                    elements.close()
+                    validate_structure(path)
+                    raise
+                yield record
+    except FileError as error:
+        if error.code != "F003" or error.detail.startswith("line "):
+            raise
+        line = _locate(path, error.detail)
+        raise FileError("F003", f"line {line}: {error.detail}" if line else error.detail) from None
+
+
 def _locate(path: Path, message: str) -> int | None:
     """The line of the violation ``message`` describes, when it lies in a record.
 

@@ -56,7 +56,12 @@ def refused(call, path: Path) -> FileError:
     return caught.value
 
 
-ALL_ENTRY_POINTS = [zags.validate_structure, zags.read_header, zags.iter_births]
+ALL_ENTRY_POINTS = [
+    zags.validate_structure,
+    zags.read_header,
+    zags.iter_births,
+    zags.iter_checked_births,
+]
 
 
 # --- the official reference ------------------------------------------------------------------
@@ -303,6 +308,39 @@ def test_missing_required_attribute_breaks_the_schema_and_the_parser():
             parsed.append(record.seq)
     assert caught.value.code == "F003" and "КодСостСтат" in caught.value.detail
     assert parsed == [1, 2, 3]
+
+
+def _damaged(tmp_path: Path, name: str, old: str, new: str) -> Path:
+    text = fixture("valid_births.xml").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / f"{name}.xml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+DAMAGE = {  # what breaks the schema: the parser meets some of it first, some it does not notice
+    "bad date": ("<ДатаЗапис>2025-03-14</ДатаЗапис>", "<ДатаЗапис>2025-13-14</ДатаЗапис>"),
+    "missing date": ("<ДатаЗапис>2025-03-14</ДатаЗапис>", ""),
+    "stray element": ("<ДатаЗапис>", "<Лишний/><ДатаЗапис>"),
+    "bad section": ('РазделЕГР="1"', 'РазделЕГР="x"'),
+    "missing status": ('КодСостСтат="0001"', ""),
+    "overlong name": ("<t:Фамилия>Гарипова</t:Фамилия>", "<t:Фамилия>" + "Ж" * 61 + "</t:Фамилия>"),
+    "unclosed": ("</ДатаЗапис>", ""),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_one_pass_reader_refuses_what_the_schema_pass_refuses(tmp_path, damage):
+    path = _damaged(tmp_path, damage.replace(" ", "_"), *DAMAGE[damage])
+    expected = refused(zags.validate_structure, path)
+    got = refused(zags.iter_checked_births, path)
+    assert (got.code, got.detail) == (expected.code, expected.detail)
+
+
+def test_one_pass_reader_reads_what_the_plain_reader_reads(tmp_path):
+    made = zags_gen.random_birth_specs(random.Random(5), 40, act_date=ACT_DATE)
+    for path in (fixture("valid_births.xml"), write_rogdinf(tmp_path / "made.xml", made)):
+        assert list(zags.iter_checked_births(path)) == parse_all(path)
 
 
 @pytest.mark.parametrize("call", ALL_ENTRY_POINTS, ids=lambda f: f.__name__)
