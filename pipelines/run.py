@@ -15,6 +15,8 @@ expired — is marked failed by the next run, which takes over its files where t
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import os
 import secrets
@@ -448,9 +450,35 @@ def process_file(settings: Settings, run_id: str, file_id: int) -> FileSummary:
     """
     # left set when the file fails, so the one line the boundary prints says which file it was
     errors.current_file.set(file_id)
-    summary = _process_file(settings, run_id, file_id)
+    with _collecting_less():
+        summary = _process_file(settings, run_id, file_id)
     errors.current_file.set(None)
     return summary
+
+
+# allocations between two collections of the youngest generation while a file is processed
+FILE_GC_THRESHOLD = 50_000
+
+
+@contextlib.contextmanager
+def _collecting_less():
+    """Python's cyclic garbage collector tuned for the work of one file, then put back.
+
+    A file's batches make hundreds of thousands of short-lived objects, few of them in cycles.
+    At the default threshold (700 allocations) the collector runs thousands of times per file,
+    and each time an older generation comes due it walks the whole warm heap of the process
+    (Airflow, Great Expectations, SQLAlchemy: millions of objects) — about a tenth of a birth
+    file's time. The heap that was there before the file is frozen, out of every collection,
+    and the youngest generation is collected less often; memory stays bounded by the batch.
+    """
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(threshold[0], FILE_GC_THRESHOLD), *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 def _process_file(settings: Settings, run_id: str, file_id: int) -> FileSummary:

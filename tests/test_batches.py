@@ -133,3 +133,37 @@ def test_births_cost_a_few_statements_per_batch_not_per_record(settings, tmp_pat
 
     small, large = ingest(100, 1), ingest(1600, 1000)
     assert large - small < 0.1 * (1600 - 100), (small, large)
+
+
+def test_a_file_is_collected_less_often_and_the_collector_is_put_back(
+    settings, tmp_path, monkeypatch
+):
+    """While a file is applied, the heap from before it is frozen and the youngest generation
+    waits for many more allocations; after the file, applied or failed, both are as they were."""
+    import gc
+
+    specs = zags_gen.random_birth_specs(random.Random(3), 5, act_date=AS_OF - timedelta(days=1))
+    path = zags_gen.write_rogdinf(tmp_path / "ROGDINF_gc.xml", specs, request_id="gc")
+    before = gc.get_threshold()
+    seen: list[tuple[tuple[int, ...], int]] = []
+    apply = births.apply_births
+
+    def watched(*args, **kwargs):
+        seen.append((gc.get_threshold(), gc.get_freeze_count()))
+        if len(seen) == 1:
+            raise OSError(28, "No space left on device")  # the first file fails
+        return apply(*args, **kwargs)
+
+    monkeypatch.setattr(births, "apply_births", watched)
+    with pytest.raises(OSError):
+        run.ingest(settings, [path], as_of=AS_OF)
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+    specs = zags_gen.random_birth_specs(
+        random.Random(4), 5, act_date=AS_OF - timedelta(days=1), start_serial=100
+    )
+    path = zags_gen.write_rogdinf(tmp_path / "ROGDINF_gc2.xml", specs, request_id="gc2")
+    files, _ = run.ingest(settings, [path], as_of=AS_OF)
+    assert [f.status for f in files] == ["accepted"] and len(seen) == 2
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+    assert all(t[0] == max(before[0], run.FILE_GC_THRESHOLD) and frozen > 0 for t, frozen in seen)
