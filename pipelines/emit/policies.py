@@ -1,7 +1,8 @@
 """The machine-readable list of policies issued or renewed in a run, one JSON object a line.
 
-It identifies people only by ЕНП: no names, СНИЛС or birth dates, and record keys are redacted
-(an РСВ key may contain a СНИЛС).
+It identifies people only by ЕНП: no names, СНИЛС or birth dates. A record key is masked by the
+feed it comes from, as the analysts' report masks it (an РСВ key is the person's СНИЛС, as the
+sender wrote it, which need not look like one).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from pipelines.emit import safe_name, write_atomic
 from pipelines.emit.model import IssuedPolicy
 from pipelines.identifiers import enp_is_valid
-from pipelines.privacy import redact
+from pipelines.privacy import mask_record_key, redact
 
 
 def policies_name(run_id: str) -> str:
@@ -32,7 +33,7 @@ def policy_line(policy: IssuedPolicy) -> dict[str, str | None]:
         "insurer_code": policy.insurer_code,
         "source_feed": policy.source_feed,
         "source_file": policy.source_file and redact(policy.source_file),
-        "record_key": policy.record_key and redact(policy.record_key),
+        "record_key": mask_record_key(policy.source_feed, policy.record_key),
         "reason": policy.reason,
     }
 

@@ -45,7 +45,13 @@ def test_one_line_per_policy_without_personal_data(tmp_path):
             valid_to=date(2025, 12, 31),
             source_feed="fns_rsv",
             source_file="NO_RASCHSV_1_162_00_05_08_02_20250420_ID.xml",
-            record_key="7701234567:770101001:2025:1:14848125585",
+            record_key="148-481-255 85",
+            reason="foreign_worker",
+        ),
+        policy(  # a key as the sender wrote it, not shaped like a СНИЛС, is masked all the same
+            enp="8451999122899982",
+            source_feed="fns_rsv",
+            record_key="1484812558",
             reason="foreign_worker",
         ),
     ]
@@ -53,7 +59,7 @@ def test_one_line_per_policy_without_personal_data(tmp_path):
     assert path.name == "policies_scheduled__2025-04-20T00_00_00_00_00.jsonl"
     text = path.read_text("utf-8")
     lines = [json.loads(line) for line in text.splitlines()]
-    assert len(lines) == 2
+    assert len(lines) == 3
     assert all(set(line) == FIELDS for line in lines)
     assert lines[0] == {
         "enp": "2341998071655749",
@@ -68,8 +74,9 @@ def test_one_line_per_policy_without_personal_data(tmp_path):
         "reason": "newborn",
     }
     assert lines[1]["valid_to"] == "2025-12-31"
-    assert "14848125585" not in text
-    assert lines[1]["record_key"] == "7701234567:770101001:2025:1:***-***-*55 85"
+    assert "481-255" not in text and "1484812558" not in text
+    assert lines[1]["record_key"] == "***-***-*55 85"
+    assert lines[2]["record_key"] == "***-***-*** **"
     assert "person:8f3a" not in text
 
 
