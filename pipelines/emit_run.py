@@ -7,6 +7,8 @@ register to make them, so a rerun of the last step writes the same files again.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,16 +43,31 @@ from pipelines.register.models import (
 
 def file_records(session: Session, file_id: int) -> list[ReceiptRecord]:
     """A received file's records and their outcomes, in file order."""
-    r = ReceivedRecord
-    rows = session.execute(
-        select(r.seq, r.record_key, r.outcome, r.codes, r.enp)
-        .where(r.file_id == file_id)
-        .order_by(r.seq)
-    )
-    return [
-        ReceiptRecord(seq, key, outcome, tuple(codes or ()), enp)
-        for seq, key, outcome, codes, enp in rows
-    ]
+    return list(FileRecords(session, file_id))
+
+
+# rows read from the register at a time when a file's records are streamed out
+STREAM_ROWS = 5_000
+
+
+@dataclass(frozen=True)
+class FileRecords:
+    """A received file's records, in file order, read from the register each time they are
+    iterated, a few thousand rows at a time: a receipt of a million records is never held."""
+
+    session: Session
+    file_id: int
+
+    def __iter__(self) -> Iterator[ReceiptRecord]:
+        r = ReceivedRecord
+        rows = self.session.execute(
+            select(r.seq, r.record_key, r.outcome, r.codes, r.enp)
+            .where(r.file_id == self.file_id)
+            .order_by(r.seq)
+            .execution_options(yield_per=STREAM_ROWS)
+        )
+        for seq, key, outcome, codes, enp in rows:
+            yield ReceiptRecord(seq, key, outcome, tuple(codes or ()), enp)
 
 
 def write_file_receipt(
@@ -69,7 +86,7 @@ def write_file_receipt(
         status=row.status,
         file_codes=tuple(row.codes or ()),
         counts=counts,
-        records=tuple(file_records(session, row.id)),
+        records=FileRecords(session, row.id),
         duplicate_of=duplicate_of.name if duplicate_of else None,
         run_id=row.run_id,
         format=row.format,

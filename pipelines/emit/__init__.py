@@ -12,7 +12,9 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path, PurePath
+from typing import BinaryIO
 
 from lxml import etree
 
@@ -61,6 +63,33 @@ def write_atomic(path: Path, data: bytes, *, kind: str = "file") -> Path:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        faults.point(f"write.{kind}")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_atomic_stream(
+    path: Path, write: Callable[[BinaryIO], None], *, kind: str = "file", schema_path: str
+) -> Path:
+    """:func:`write_atomic` for a document too large to hold: ``write`` streams it into the
+    temporary file, which is then streamed once against ``schema_path`` before it is renamed
+    into place. A document the schema rejects is a bug here and never leaves the fund."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".erzl-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+        try:
+            for _, element in etree.iterparse(tmp, schema=schema(schema_path), events=("end",)):
+                element.clear()  # checked: its memory, and its earlier siblings', can go
+                parent = element.getparent()
+                while parent is not None and element.getprevious() is not None:
+                    del parent[0]
+        except etree.XMLSyntaxError as error:  # what assertValid raises on a tree
+            raise etree.DocumentInvalid(str(error)) from None
         faults.point(f"write.{kind}")
         os.replace(tmp, path)
     except BaseException:

@@ -50,7 +50,8 @@ class Receipt:
     status: str  # FileStatus value
     file_codes: tuple[str, ...]
     counts: Mapping[str, int]  # COUNT_KEYS
-    records: tuple[ReceiptRecord, ...]
+    # in file order; iterated more than once, so a tuple or a source read anew each time
+    records: Iterable[ReceiptRecord]
     run_id: str
     duplicate_of: str | None = None  # name of the file these bytes were first received as
     format: str | None = None  # the format and version the file named ("ROGDZP 4.0.1")

@@ -6,13 +6,15 @@ The sender reads its own receipt, so it carries record keys and the ЕНП issue
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path, PurePath
+from typing import BinaryIO
 
 from lxml import etree
 
 from pipelines.codes import FileStatus, Outcome, reason
-from pipelines.emit import bounded_name, write_atomic, xml_bytes
-from pipelines.emit.model import OUTCOME_KEYS, Receipt, check_counts
+from pipelines.emit import bounded_name, write_atomic_stream
+from pipelines.emit.model import OUTCOME_KEYS, Receipt, ReceiptRecord, check_counts
 
 SCHEMA = "receipt/receipt-1.0.xsd"
 NS = "urn:erzl-ingest:receipt:1.0"
@@ -49,9 +51,8 @@ def _reason(parent: etree._Element, code: str) -> None:
     etree.SubElement(el, _q("TextEn")).text = r.text
 
 
-def receipt_xml(receipt: Receipt) -> etree._Element:
-    """The receipt as an XML tree, not yet checked against the schema."""
-    check_counts(receipt.counts, receipt.records)
+def _head(receipt: Receipt, legend: list[str]) -> tuple[etree._Element, etree._Element]:
+    """The receipt's tree up to its ``Records`` element, which is left empty."""
     root = etree.Element(_q("Receipt"), {"version": "1.0"}, nsmap={None: NS})
     file_attrs = {
         "name": PurePath(receipt.file_name).name,
@@ -90,11 +91,21 @@ def receipt_xml(receipt: Receipt) -> etree._Element:
         },
     )
 
-    legend = etree.SubElement(root, _q("Reasons"))
-    for code in sorted({code for record in receipt.records for code in record.codes}):
-        _reason(legend, code)
+    legend_el = etree.SubElement(root, _q("Reasons"))
+    for code in legend:
+        _reason(legend_el, code)
+    return root, etree.SubElement(root, _q("Records"))
 
-    records = etree.SubElement(root, _q("Records"))
+
+def _legend(records: Iterable[ReceiptRecord]) -> list[str]:
+    return sorted({code for record in records for code in record.codes})
+
+
+def receipt_xml(receipt: Receipt) -> etree._Element:
+    """The receipt as an XML tree, not yet checked against the schema (a small receipt: the
+    whole tree is held; :func:`write_receipt` streams the records instead)."""
+    check_counts(receipt.counts, receipt.records)
+    root, records = _head(receipt, _legend(receipt.records))
     for record in receipt.records:
         attrs = {"seq": str(record.seq)}
         if record.record_key:
@@ -108,9 +119,67 @@ def receipt_xml(receipt: Receipt) -> etree._Element:
     return root
 
 
+# what libxml2 escapes in an attribute value, as it escapes it
+_ATTR_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;", "\r": "&#13;",
+     "\t": "&#9;"}
+)  # fmt: skip
+
+
+def _record_text(record: ReceiptRecord) -> str:
+    """One ``Record`` as :func:`receipt_xml` pretty-prints it, inside ``Records``."""
+    attrs = f' seq="{record.seq}"'
+    if record.record_key:
+        attrs += f' key="{record.record_key.translate(_ATTR_ESCAPES)}"'
+    attrs += f' outcome="{Outcome(record.outcome).value}"'
+    if record.enp:
+        attrs += f' enp="{record.enp.translate(_ATTR_ESCAPES)}"'
+    if not record.codes:
+        return f"    <Record{attrs}/>\n"
+    codes = "".join(
+        f'      <Code code="{code.translate(_ATTR_ESCAPES)}"/>\n'
+        for code in dict.fromkeys(record.codes)
+    )
+    return f"    <Record{attrs}>\n{codes}    </Record>\n"
+
+
+def _stream(receipt: Receipt, handle: BinaryIO) -> None:
+    """The receipt written record by record, the bytes :func:`receipt_xml` would serialise;
+    ``receipt.records`` is read twice (the legend, then the records), never held."""
+    check_counts(receipt.counts)
+    legend = _legend(receipt.records)
+    root, _ = _head(receipt, legend)
+    head = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    before, empty, after = head.rpartition(b"<Records/>")
+    by_outcome = dict.fromkeys(OUTCOME_KEYS, 0)
+    chunk: list[str] = []
+    for record in receipt.records:
+        if not chunk and not any(by_outcome.values()):
+            handle.write(before + b"<Records>\n")
+        by_outcome[Outcome(record.outcome).value] += 1
+        chunk.append(_record_text(record))
+        if len(chunk) == 1000:
+            handle.write("".join(chunk).encode("utf-8"))
+            chunk.clear()
+    if not any(by_outcome.values()):
+        handle.write(before + empty + after)
+    else:
+        handle.write("".join(chunk).encode("utf-8"))
+        handle.write(b"  </Records>" + after)
+    total = sum(by_outcome.values())
+    if total != receipt.counts["received"] or any(
+        by_outcome[k] != receipt.counts[k] for k in OUTCOME_KEYS
+    ):
+        raise ValueError("counts do not match the records listed")
+
+
 def write_receipt(receipt: Receipt, out_dir: Path) -> Path:
-    """Write the receipt as ``out_dir/<receipt_name>``, valid under ``schemas/receipt``."""
-    data = xml_bytes(receipt_xml(receipt), SCHEMA)
-    return write_atomic(
-        Path(out_dir) / receipt_name(receipt.file_name, receipt.status), data, kind="receipt"
+    """Write the receipt as ``out_dir/<receipt_name>``, valid under ``schemas/receipt``, in
+    memory that does not grow with the file: its records are streamed out and the written file
+    is streamed against the schema before it is put in place."""
+    return write_atomic_stream(
+        Path(out_dir) / receipt_name(receipt.file_name, receipt.status),
+        lambda handle: _stream(receipt, handle),
+        kind="receipt",
+        schema_path=SCHEMA,
     )

@@ -1,11 +1,14 @@
 from datetime import UTC, date, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from pipelines.codes import FileStatus, Outcome
+from pipelines.emit import xml_bytes
 from pipelines.emit.model import Receipt, ReceiptRecord
-from pipelines.emit.receipt import NS, receipt_name, write_receipt
+from pipelines.emit.receipt import NS, SCHEMA, receipt_name, receipt_xml, write_receipt
 from pipelines.resources import schemas_dir
 
 XSD = etree.XMLSchema(etree.parse(str(schemas_dir() / "receipt" / "receipt-1.0.xsd")))
@@ -187,3 +190,55 @@ def test_rewrite_is_byte_identical(tmp_path):
     second = write_receipt(make_receipt(), tmp_path).read_bytes()
     assert first == second
     assert first.startswith(b"<?xml version='1.0' encoding='UTF-8'?>")
+
+
+KEYS = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")) | st.sampled_from("&<>\"'\t\n\r"),
+    max_size=12,
+)
+RECORDS = st.lists(
+    st.tuples(
+        st.none() | KEYS,
+        st.sampled_from([o.value for o in Outcome]),
+        st.lists(st.sampled_from(["Z001", "Z002", "Z004", "Z012"]), max_size=3),
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(RECORDS, st.sampled_from([(), ("F003",)]))
+def test_streamed_receipt_is_the_bytes_of_the_whole_tree(tmp_path_factory, rows, file_codes):
+    """The receipt written record by record is, byte for byte, the tree serialised whole: keys
+    with markup, quotes and line breaks are escaped as libxml2 escapes them, and an empty file
+    keeps its empty Records element."""
+    records = tuple(
+        ReceiptRecord(seq, key, outcome, tuple(codes), "2341998071655749" if seq % 2 else None)
+        for seq, (key, outcome, codes) in enumerate(rows, 1)
+    )
+    tally = {o.value: sum(r.outcome == o.value for r in records) for o in Outcome}
+    receipt = make_receipt(records=records, counts=counts(**tally), file_codes=file_codes)
+    whole = xml_bytes(receipt_xml(receipt), SCHEMA)
+    assert write_receipt(receipt, tmp_path_factory.mktemp("r")).read_bytes() == whole
+
+
+def test_streamed_receipt_reads_its_records_without_holding_them(tmp_path):
+    """The records may be a source read anew each time (the register's rows): the receipt reads
+    it twice, once for its legend and once for its records, and lists each record once."""
+    reads = []
+
+    class Rows:
+        def __iter__(self):
+            reads.append(1)
+            yield from make_receipt().records
+
+    streamed = write_receipt(make_receipt(records=Rows()), tmp_path).read_bytes()
+    assert len(reads) == 2
+    assert streamed == xml_bytes(receipt_xml(make_receipt()), SCHEMA)
+
+
+def test_streamed_receipt_with_counts_that_are_not_its_records_is_not_written(tmp_path):
+    wrong = counts(accepted=3, rejected=1, review=1, not_applicable=1)
+    with pytest.raises(ValueError, match="counts do not match"):
+        write_receipt(make_receipt(counts=wrong), tmp_path)
+    assert list(tmp_path.iterdir()) == []
