@@ -6,10 +6,10 @@ register to make them, so a rerun of the last step writes the same files again.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select, update
@@ -158,56 +158,15 @@ def write_notices(session: Session, settings: Settings, run_id: str) -> list[Pat
     from pipelines.emit.notice import write_notice
 
     run = session.get(Run, run_id)
-    by_insurer: dict[str, list[NoticeItem]] = defaultdict(list)
-    # plain rows, not ORM objects: a run may notify of tens of thousands of people
-    rows = session.execute(
-        select(
-            Notification.insurer_code,
-            Notification.enp,
-            Notification.event,
-            Notification.basis,
-            Person.snils,
-            Person.last_name,
-            Person.first_name,
-            Person.middle_name,
-            Person.birth_date,
-            Person.sex,
-            Policy.valid_from,
-            Policy.valid_to,
-            ReceivedRecord.record_key,
-            ReceivedFile.name.label("source_file"),
+    with_news = set(
+        session.scalars(
+            select(Notification.insurer_code).where(Notification.run_id == run_id).distinct()
         )
-        .join(Person, Person.id == Notification.person_id)
-        .join(Policy, Policy.enp == Notification.enp)
-        .outerjoin(ReceivedRecord, ReceivedRecord.id == Notification.record_id)
-        .outerjoin(ReceivedFile, ReceivedFile.id == ReceivedRecord.file_id)
-        .where(Notification.run_id == run_id)
-        .order_by(Notification.id)
-    ).all()
-    for note in rows:
-        by_insurer[note.insurer_code].append(
-            NoticeItem(
-                enp=note.enp,
-                snils=note.snils,
-                last_name=note.last_name,
-                first_name=note.first_name,
-                middle_name=note.middle_name,
-                birth_date=note.birth_date,
-                sex=note.sex,
-                event=note.event,
-                policy_valid_from=note.valid_from or run.as_of,
-                policy_valid_to=note.valid_to,
-                assigned_on=run.as_of,
-                basis=note.basis,
-                source_file=note.source_file,
-                record_key=note.record_key,
-            )
-        )
+    )
     out_dir = notice_dir(settings, run_id)
     written = []
     active = session.scalars(select(Insurer.code).where(Insurer.active.is_(True))).all()
-    for code in sorted(set(active) | set(by_insurer)) if by_insurer else []:
-        items = by_insurer.get(code, [])
+    for code in sorted(set(active) | with_news) if with_news else []:
         insurer = session.get(Insurer, code)
         notice = InsurerNotice(
             insurer_code=code,
@@ -215,7 +174,7 @@ def write_notices(session: Session, settings: Settings, run_id: str) -> list[Pat
             run_id=run_id,
             created_on=run.as_of,
             fund_region=settings.region,
-            items=tuple(items),
+            items=NoticeItems(session, run_id, code, run.as_of),
         )
         path = write_notice(notice, out_dir)
         session.execute(
@@ -225,6 +184,64 @@ def write_notices(session: Session, settings: Settings, run_id: str) -> list[Pat
         )
         written.append(path)
     return written
+
+
+@dataclass(frozen=True)
+class NoticeItems:
+    """The people a run notifies one insurer of, in the order they were notified, read from the
+    register each time they are iterated, a few thousand rows at a time (plain rows, not ORM
+    objects): a run may notify of hundreds of thousands of people."""
+
+    session: Session
+    run_id: str
+    insurer_code: str
+    as_of: date
+
+    def __iter__(self) -> Iterator[NoticeItem]:
+        rows = self.session.execute(
+            select(
+                Notification.enp,
+                Notification.event,
+                Notification.basis,
+                Person.snils,
+                Person.last_name,
+                Person.first_name,
+                Person.middle_name,
+                Person.birth_date,
+                Person.sex,
+                Policy.valid_from,
+                Policy.valid_to,
+                ReceivedRecord.record_key,
+                ReceivedFile.name.label("source_file"),
+            )
+            .join(Person, Person.id == Notification.person_id)
+            .join(Policy, Policy.enp == Notification.enp)
+            .outerjoin(ReceivedRecord, ReceivedRecord.id == Notification.record_id)
+            .outerjoin(ReceivedFile, ReceivedFile.id == ReceivedRecord.file_id)
+            .where(
+                Notification.run_id == self.run_id,
+                Notification.insurer_code == self.insurer_code,
+            )
+            .order_by(Notification.id)
+            .execution_options(yield_per=STREAM_ROWS)
+        )
+        for note in rows:
+            yield NoticeItem(
+                enp=note.enp,
+                snils=note.snils,
+                last_name=note.last_name,
+                first_name=note.first_name,
+                middle_name=note.middle_name,
+                birth_date=note.birth_date,
+                sex=note.sex,
+                event=note.event,
+                policy_valid_from=note.valid_from or self.as_of,
+                policy_valid_to=note.valid_to,
+                assigned_on=self.as_of,
+                basis=note.basis,
+                source_file=note.source_file,
+                record_key=note.record_key,
+            )
 
 
 def write_policy_list(session: Session, settings: Settings, run_id: str) -> Path:

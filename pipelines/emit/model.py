@@ -85,7 +85,8 @@ class InsurerNotice:
     run_id: str
     created_on: date
     fund_region: str
-    items: tuple[NoticeItem, ...]
+    # iterated more than once, so a tuple or a source read anew each time
+    items: Iterable[NoticeItem]
 
 
 @dataclass(frozen=True, slots=True)
