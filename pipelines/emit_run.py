@@ -248,7 +248,6 @@ def write_policy_list(session: Session, settings: Settings, run_id: str) -> Path
     """The machine-readable list of the policies issued (or renewed) in the run."""
     from pipelines.emit.policies import write_policies
 
-    issued = []
     rows = session.execute(
         select(
             Policy.enp,
@@ -268,22 +267,23 @@ def write_policy_list(session: Session, settings: Settings, run_id: str) -> Path
         .outerjoin(ReceivedFile, ReceivedFile.id == ReceivedRecord.file_id)
         .where(Policy.issued_run_id == run_id)
         .order_by(Policy.enp)
+        .execution_options(yield_per=STREAM_ROWS)
     )
-    for policy in rows:
-        issued.append(
-            IssuedPolicy(
-                enp=policy.enp,
-                status=policy.status,
-                valid_from=policy.valid_from,
-                valid_to=policy.valid_to,
-                insurer_code=policy.insurer_code or "",
-                person_ref=str(policy.person_id),
-                source_feed=policy.feed or policy.origin,
-                source_file=policy.source_file,
-                record_key=policy.record_key,
-                reason=policy.reason or "",
-            )
+    issued = (
+        IssuedPolicy(
+            enp=policy.enp,
+            status=policy.status,
+            valid_from=policy.valid_from,
+            valid_to=policy.valid_to,
+            insurer_code=policy.insurer_code or "",
+            person_ref=str(policy.person_id),
+            source_feed=policy.feed or policy.origin,
+            source_file=policy.source_file,
+            record_key=policy.record_key,
+            reason=policy.reason or "",
         )
+        for policy in rows
+    )
     return write_policies(issued, settings.outbox / "policies", run_id)
 
 

@@ -72,18 +72,28 @@ def write_atomic(path: Path, data: bytes, *, kind: str = "file") -> Path:
 
 
 def write_atomic_stream(
-    path: Path, write: Callable[[BinaryIO], None], *, kind: str = "file", schema_path: str
+    path: Path,
+    write: Callable[[BinaryIO], None],
+    *,
+    kind: str = "file",
+    schema_path: str | None = None,
 ) -> Path:
     """:func:`write_atomic` for a document too large to hold: ``write`` streams it into the
-    temporary file, which is then streamed once against ``schema_path`` before it is renamed
-    into place. A document the schema rejects is a bug here and never leaves the fund."""
+    temporary file, which is then streamed once against ``schema_path`` (an XML document)
+    before it is renamed into place. A document the schema rejects is a bug here and never
+    leaves the fund."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".erzl-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
+        checked = (
+            ()
+            if schema_path is None
+            else etree.iterparse(tmp, schema=schema(schema_path), events=("end",))
+        )
         try:
-            for _, element in etree.iterparse(tmp, schema=schema(schema_path), events=("end",)):
+            for _, element in checked:
                 element.clear()  # checked: its memory, and its earlier siblings', can go
                 parent = element.getparent()
                 while parent is not None and element.getprevious() is not None:

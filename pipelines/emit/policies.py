@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from pipelines.emit import safe_name, write_atomic
+from pipelines.emit import safe_name, write_atomic_stream
 from pipelines.emit.model import IssuedPolicy
 from pipelines.identifiers import enp_is_valid
 from pipelines.privacy import mask_record_key, redact
@@ -39,8 +39,11 @@ def policy_line(policy: IssuedPolicy) -> dict[str, str | None]:
 
 
 def write_policies(policies: Iterable[IssuedPolicy], out_dir: Path, run_id: str) -> Path:
-    """Write ``out_dir/policies_<run id>.jsonl``; a run that issued nothing gets an empty file."""
-    lines = [json.dumps(policy_line(p), ensure_ascii=False) + "\n" for p in policies]
-    return write_atomic(
-        Path(out_dir) / policies_name(run_id), "".join(lines).encode("utf-8"), kind="policies"
-    )
+    """Write ``out_dir/policies_<run id>.jsonl``; a run that issued nothing gets an empty file.
+    The policies are written as they come: a run's list is never held."""
+
+    def write(handle) -> None:
+        for policy in policies:
+            handle.write((json.dumps(policy_line(policy), ensure_ascii=False) + "\n").encode())
+
+    return write_atomic_stream(Path(out_dir) / policies_name(run_id), write, kind="policies")
