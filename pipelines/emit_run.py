@@ -69,6 +69,13 @@ class FileRecords:
         for seq, key, outcome, codes, enp in rows:
             yield ReceiptRecord(seq, key, outcome, tuple(codes or ()), enp)
 
+    def codes(self) -> frozenset[str]:
+        """Every code the file's records carry, from their distinct lists of codes."""
+        lists = self.session.scalars(
+            select(ReceivedRecord.codes).where(ReceivedRecord.file_id == self.file_id).distinct()
+        )
+        return frozenset(code for codes in lists for code in codes or ())
+
 
 def write_file_receipt(
     session: Session, settings: Settings, row: ReceivedFile, counts: dict[str, int]
@@ -87,6 +94,7 @@ def write_file_receipt(
         file_codes=tuple(row.codes or ()),
         counts=counts,
         records=FileRecords(session, row.id),
+        record_codes=FileRecords(session, row.id).codes(),
         duplicate_of=duplicate_of.name if duplicate_of else None,
         run_id=row.run_id,
         format=row.format,
@@ -158,15 +166,20 @@ def write_notices(session: Session, settings: Settings, run_id: str) -> list[Pat
     from pipelines.emit.notice import write_notice
 
     run = session.get(Run, run_id)
-    with_news = set(
-        session.scalars(
-            select(Notification.insurer_code).where(Notification.run_id == run_id).distinct()
-        )
+    with_news = dict(
+        session.execute(
+            # the same joins as the people listed, so the count is theirs
+            select(Notification.insurer_code, func.count())
+            .join(Person, Person.id == Notification.person_id)
+            .join(Policy, Policy.enp == Notification.enp)
+            .where(Notification.run_id == run_id)
+            .group_by(Notification.insurer_code)
+        ).all()
     )
     out_dir = notice_dir(settings, run_id)
     written = []
     active = session.scalars(select(Insurer.code).where(Insurer.active.is_(True))).all()
-    for code in sorted(set(active) | with_news) if with_news else []:
+    for code in sorted(set(active) | set(with_news)) if with_news else []:
         insurer = session.get(Insurer, code)
         notice = InsurerNotice(
             insurer_code=code,
@@ -175,6 +188,7 @@ def write_notices(session: Session, settings: Settings, run_id: str) -> list[Pat
             created_on=run.as_of,
             fund_region=settings.region,
             items=NoticeItems(session, run_id, code, run.as_of),
+            count=with_news.get(code, 0),
         )
         path = write_notice(notice, out_dir)
         session.execute(

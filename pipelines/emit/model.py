@@ -56,6 +56,8 @@ class Receipt:
     duplicate_of: str | None = None  # name of the file these bytes were first received as
     format: str | None = None  # the format and version the file named ("ROGDZP 4.0.1")
     detail: str | None = None  # why the file was refused: a line and an element, never a value
+    # the codes its records carry, when the caller knows them without reading every record
+    record_codes: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,7 @@ class InsurerNotice:
     fund_region: str
     # iterated more than once, so a tuple or a source read anew each time
     items: Iterable[NoticeItem]
+    count: int | None = None  # how many items there are, when known without reading them
 
 
 @dataclass(frozen=True, slots=True)

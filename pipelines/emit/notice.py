@@ -94,7 +94,7 @@ def _stream(notice: InsurerNotice, handle: BinaryIO) -> None:
     serialise; ``notice.items`` is read twice (the count, then the people), never held. Each
     chunk is pretty-printed inside a tree shaped like the notice's, so it is indented as the
     whole tree would be, and cut out of it."""
-    count = sum(1 for _ in notice.items)
+    count = sum(1 for _ in notice.items) if notice.count is None else notice.count
     root, _ = _head(notice, count)
     head = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     if not count:

@@ -147,7 +147,9 @@ def _stream(receipt: Receipt, handle: BinaryIO) -> None:
     """The receipt written record by record, the bytes :func:`receipt_xml` would serialise;
     ``receipt.records`` is read twice (the legend, then the records), never held."""
     check_counts(receipt.counts)
-    legend = _legend(receipt.records)
+    legend = (
+        _legend(receipt.records) if receipt.record_codes is None else sorted(receipt.record_codes)
+    )
     root, _ = _head(receipt, legend)
     head = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     before, empty, after = head.rpartition(b"<Records/>")
