@@ -6,13 +6,14 @@ register to make them, so a rerun of the last step writes the same files again.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Text, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from pipelines.codes import CATALOGUE
@@ -70,11 +71,14 @@ class FileRecords:
             yield ReceiptRecord(seq, key, outcome, tuple(codes or ()), enp)
 
     def codes(self) -> frozenset[str]:
-        """Every code the file's records carry, from their distinct lists of codes."""
+        """Every code the file's records carry, from their distinct lists of codes (compared
+        as text: PostgreSQL's json type has no equality)."""
         lists = self.session.scalars(
-            select(ReceivedRecord.codes).where(ReceivedRecord.file_id == self.file_id).distinct()
+            select(cast(ReceivedRecord.codes, Text))
+            .where(ReceivedRecord.file_id == self.file_id)
+            .distinct()
         )
-        return frozenset(code for codes in lists for code in codes or ())
+        return frozenset(code for text in lists if text for code in json.loads(text) or ())
 
 
 def write_file_receipt(
