@@ -91,11 +91,16 @@ def validate_structure(path: Path | str) -> None:
         for _ in iter_elements(path, {ANSWER, RECORD}, schema=schema(), root=RESPONSE):
             pass
     except FileError as error:
-        if error.code != "F003":
-            raise
-        # Streaming validation does not know the line; find the offending record to say where.
-        line = _locate(path, error.detail)
-        raise FileError("F003", f"line {line}: {error.detail}" if line else error.detail) from None
+        raise _located(path, error) from None
+
+
+def _located(path: Path, error: FileError) -> FileError:
+    """``error`` as the file is told it: a schema violation (F003) with the line it lies on."""
+    if error.code != "F003":
+        return error
+    # Streaming validation does not know the line; find the offending record to say where.
+    line = _locate(path, error.detail)
+    return FileError("F003", f"line {line}: {error.detail}" if line else error.detail)
 
 
 def read_header(path: Path | str) -> ZagsFileHeader:
@@ -150,17 +155,14 @@ def iter_checked_births(path: Path | str) -> Iterator[BirthRecord]:
                 try:
                     record = _record(elem, seq)
                 except Exception:
-                    # libxml2 may report a record's violation only later in the stream; the
-                    # parser met it first. What the file is told is what the schema says.
-                    elements.close()
-                    validate_structure(path)
+                    # libxml2 reports a record's violation only when the stream ends; the
+                    # parser met it first. Read on: what the file is told is what the schema says.
+                    for _ in elements:
+                        pass
                     raise
                 yield record
     except FileError as error:
-        if error.code != "F003" or error.detail.startswith("line "):
-            raise
-        line = _locate(path, error.detail)
-        raise FileError("F003", f"line {line}: {error.detail}" if line else error.detail) from None
+        raise _located(path, error) from None
 
 
 def _locate(path: Path, message: str) -> int | None:
