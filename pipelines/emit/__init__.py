@@ -58,17 +58,7 @@ def write_atomic(path: Path, data: bytes, *, kind: str = "file") -> Path:
 
     ``kind`` names the fault point ``write.<kind>``, passed between writing and renaming.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".erzl-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        faults.point(f"write.{kind}")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic_stream(path, lambda handle: handle.write(data), kind=kind)
 
 
 def write_atomic_stream(
@@ -79,9 +69,9 @@ def write_atomic_stream(
     schema_path: str | None = None,
 ) -> Path:
     """:func:`write_atomic` for a document too large to hold: ``write`` streams it into the
-    temporary file, which is then streamed once against ``schema_path`` (an XML document)
-    before it is renamed into place. A document the schema rejects is a bug here and never
-    leaves the fund."""
+    temporary file, which is then streamed once against ``schema_path`` (an XML document), if
+    given, before it is renamed into place. A document the schema rejects is a bug here and
+    never leaves the fund."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".erzl-", suffix=".tmp")
     try:
