@@ -88,6 +88,7 @@ def write_file_receipt(
     from pipelines.emit.receipt import write_receipt
 
     duplicate_of = session.get(ReceivedFile, row.duplicate_of) if row.duplicate_of else None
+    records = FileRecords(session, row.id)
     receipt = Receipt(
         file_name=row.name,
         feed=row.feed or "unknown",
@@ -97,8 +98,8 @@ def write_file_receipt(
         status=row.status,
         file_codes=tuple(row.codes or ()),
         counts=counts,
-        records=FileRecords(session, row.id),
-        record_codes=FileRecords(session, row.id).codes(),
+        records=records,
+        record_codes=records.codes(),
         duplicate_of=duplicate_of.name if duplicate_of else None,
         run_id=row.run_id,
         format=row.format,
@@ -172,10 +173,7 @@ def write_notices(session: Session, settings: Settings, run_id: str) -> list[Pat
     run = session.get(Run, run_id)
     with_news = dict(
         session.execute(
-            # the same joins as the people listed, so the count is theirs
-            select(Notification.insurer_code, func.count())
-            .join(Person, Person.id == Notification.person_id)
-            .join(Policy, Policy.enp == Notification.enp)
+            _notified(Notification.insurer_code, func.count())
             .where(Notification.run_id == run_id)
             .group_by(Notification.insurer_code)
         ).all()
@@ -204,6 +202,17 @@ def write_notices(session: Session, settings: Settings, run_id: str) -> list[Pat
     return written
 
 
+def _notified(*columns):
+    """A select of ``columns`` over the notifications with their person and policy: the people a
+    notice lists and the count in its head come from the same rows."""
+    return (
+        select(*columns)
+        .select_from(Notification)
+        .join(Person, Person.id == Notification.person_id)
+        .join(Policy, Policy.enp == Notification.enp)
+    )
+
+
 @dataclass(frozen=True)
 class NoticeItems:
     """The people a run notifies one insurer of, in the order they were notified, read from the
@@ -217,7 +226,7 @@ class NoticeItems:
 
     def __iter__(self) -> Iterator[NoticeItem]:
         rows = self.session.execute(
-            select(
+            _notified(
                 Notification.enp,
                 Notification.event,
                 Notification.basis,
@@ -232,8 +241,6 @@ class NoticeItems:
                 ReceivedRecord.record_key,
                 ReceivedFile.name.label("source_file"),
             )
-            .join(Person, Person.id == Notification.person_id)
-            .join(Policy, Policy.enp == Notification.enp)
             .outerjoin(ReceivedRecord, ReceivedRecord.id == Notification.record_id)
             .outerjoin(ReceivedFile, ReceivedFile.id == ReceivedRecord.file_id)
             .where(
