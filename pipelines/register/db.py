@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import operator
 import os
 import zlib
 from collections.abc import Iterator
@@ -185,11 +186,14 @@ def _copy(session: Session, table_name: str, columns: list[str], rows: Iterator[
         raise sa.exc.DBAPIError.instance(sql, None, exc, psycopg.Error) from exc
 
 
-def _copy_values(session: Session, table, rows: list[dict]) -> tuple[list[str], Iterator[tuple]]:
+def _copy_values(
+    session: Session, table, rows: list[dict], order: list[str] | None = None
+) -> tuple[list[str], Iterator[tuple]]:
     """The columns and the driver-ready values of ``rows`` as an INSERT of them would send:
     a column a row leaves out takes its Python-side default, each value goes through its
     type's bind processing (JSON serialised, …). Columns with a server default and no value in
-    the rows are left to the server."""
+    the rows are left to the server. The columns come in ``order`` when it is given (it must
+    name the same ones)."""
     dialect = session.get_bind().dialect
     given = list(rows[0])
     # (callable, value): a callable default is SQLAlchemy's wrapper, taking an execution context
@@ -201,25 +205,76 @@ def _copy_values(session: Session, table, rows: list[dict]) -> tuple[list[str], 
         and (column.default.is_scalar or column.default.is_callable)
     }
     names = given + list(defaults)
-    process = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+    if order is not None:
+        if sorted(order) != sorted(names):
+            raise ValueError(f"{table.name}: the statement binds {order}, the rows give {names}")
+        names = order
+    process = [
+        (i, processor)
+        for i, name in enumerate(names)
+        if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+    ]
+    constant = {name: arg for name, (is_callable, arg) in defaults.items() if not is_callable}
+    called = [(name, arg) for name, (is_callable, arg) in defaults.items() if is_callable]
+    take = operator.itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
 
     def values() -> Iterator[tuple]:
         for row in rows:
-            out = [row[name] for name in given]
-            out += [arg(None) if is_callable else arg for is_callable, arg in defaults.values()]
-            yield tuple(
-                value if processor is None or value is None else processor(value)
-                for value, processor in zip(out, process, strict=True)
-            )
+            if defaults:
+                row = {**row, **constant, **{name: arg(None) for name, arg in called}}
+            out = take(row)
+            if process:
+                out = list(out)
+                for i, processor in process:
+                    if out[i] is not None:
+                        out[i] = processor(out[i])
+                out = tuple(out)
+            yield out
 
     return names, values()
 
 
+def _sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _sqlite_many(session: Session, stmt, table, rows: list[dict]) -> None:
+    """Execute ``stmt``, an INSERT (or upsert) of ``table``, for each of ``rows`` as one
+    driver ``executemany`` of ready tuples. Handing SQLAlchemy the dicts cost two to three
+    times the driver's own time: it builds and bind-processes each row's parameters again for
+    every statement. Here the statement is compiled once, the values are processed as the
+    COPY path processes them, and any constant the statement binds (an upsert's WHERE) is
+    processed once."""
+    dialect = session.get_bind().dialect
+    names, _ = _copy_values(session, table, rows[:1])
+    compiled = stmt.compile(dialect=dialect, column_keys=names)
+    order = list(compiled.positiontup or ())
+    columns = [name for name in order if name in names]  # the table's order, not the rows'
+    _, values = _copy_values(session, table, rows, columns)
+    if columns == order:
+        params: list[tuple] = list(values)
+    else:  # the statement binds constants of its own beyond the rows' values
+        constants = {}
+        for name in order:
+            if name in names:
+                continue
+            bind = compiled.binds[name]
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            value = bind.effective_value
+            constants[name] = processor(value) if processor and value is not None else value
+        # each row's values with the constants after them, picked into the statement's order
+        extra = tuple(constants.values())
+        at = {name: i for i, name in enumerate([*columns, *constants])}
+        pick = operator.itemgetter(*(at[name] for name in order))
+        params = [pick(row + extra) for row in values]
+    session.connection().exec_driver_sql(compiled.string, params)
+
+
 def insert_rows(session: Session, table, rows: list[dict], *, returning: bool = True) -> list:
     """INSERT ``rows`` in bulk: on PostgreSQL one ``COPY`` (the new keys drawn beforehand from
-    the table's sequence, in one statement), on SQLite one statement batched by SQLAlchemy's
-    insertmanyvalues. The new primary keys, in the order of ``rows``, unless ``returning`` is
-    off. Every row names the same columns."""
+    the table's sequence, in one statement), on SQLite one driver ``executemany``.
+    The new primary keys, in the order of ``rows``, unless ``returning`` is off.
+    Every row names the same columns."""
     if not rows:
         return []
     key = next(iter(table.primary_key.columns))
@@ -239,15 +294,25 @@ def insert_rows(session: Session, table, rows: list[dict], *, returning: bool = 
             rows = [{**row, key.name: id_} for row, id_ in zip(rows, ids, strict=True)]
         _copy(session, table.name, *_copy_values(session, table, rows))
         return ids
+    if _sqlite(session):
+        _sqlite_many(session, sa.insert(table), table, rows)
+        if not returning:
+            return []
+        # The transaction holds SQLite's one write lock and each row inserted takes the next
+        # rowid (the largest one plus one, or the table's AUTOINCREMENT sequence plus one), so
+        # the rows' keys are the ones that end at the last rowid the connection inserted.
+        # Counted back, in case a table ever breaks that rule.
+        last = session.scalar(text("SELECT last_insert_rowid()"))
+        first = last - len(rows) + 1
+        found = session.scalar(
+            sa.select(sa.func.count()).select_from(table).where(key.between(first, last))
+        )
+        if found != len(rows):
+            raise RuntimeError(f"{table.name}: the new rows' keys are not one run of rowids")
+        return list(range(first, last + 1))
     if not returning:
         session.execute(sa.insert(table), rows)
         return []
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLAlchemy cannot prove SQLite's RETURNING order, so with sort_by_parameter_order it
-        # falls back to a statement per row. It need not: the transaction holds SQLite's one
-        # write lock and each row of a multi-row INSERT gets the next rowid, so the new keys in
-        # ascending order are the rows in order.
-        return sorted(session.execute(sa.insert(table).returning(key), rows).scalars())
     result = session.execute(sa.insert(table).returning(key, sort_by_parameter_order=True), rows)
     return list(result.scalars())
 
@@ -259,6 +324,9 @@ def insert_many(session: Session, table, rows: list[dict], keys: list[str], buil
     conflict key (which one such statement cannot take) go one statement per row, in order, as
     they do on SQLite."""
     if not rows:
+        return
+    if _sqlite(session):  # executemany goes a row at a time, in order: repeats need no care
+        _sqlite_many(session, build(dialect_insert(session, table)), table, rows)
         return
     seen = {tuple(row[k] for k in keys) for row in rows}
     if not _postgresql(session, rows) or len(seen) != len(rows):
