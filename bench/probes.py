@@ -47,7 +47,10 @@ CALLS = (
     ("finish", "pipelines.run", "finish_run"),
 )
 # functions returning an iterator: the time spent producing each item is the stage's
-ITERATORS = (("parse", "pipelines.parse.rsv", "iter_persons"),)
+ITERATORS = (
+    ("parse", "pipelines.parse.rsv", "iter_persons"),
+    ("parse", "pipelines.parse.rsv", "iter_checked_persons"),  # the schema checked as it reads
+)
 STAGES = (
     "intake",
     "schema",

@@ -31,9 +31,12 @@ def snils_normalize(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     text = value.strip()
-    if re.fullmatch(r"\d{3}-\d{3}-\d{3}[ -]\d{2}", text, re.ASCII):
-        text = re.sub(r"[ -]", "", text)
+    if _PRINTED_SNILS.fullmatch(text):
+        text = text[0:3] + text[4:7] + text[8:11] + text[12:14]
     return _digits(text, 11)
+
+
+_PRINTED_SNILS = re.compile(r"\d{3}-\d{3}-\d{3}[ -]\d{2}", re.ASCII)
 
 
 def snils_check_digits(first9: str) -> str:

@@ -653,8 +653,15 @@ def _apply_feed(session, settings: Settings, run: Run, row: ReceivedFile, path: 
             raise
     if row.feed == "fns_rsv":
         from pipelines.enrol.contributions import apply_rsv
+        from pipelines.parse import rsv
 
-        return apply_rsv(session, settings, run.id, run.as_of, row, path)
+        try:
+            return apply_rsv(session, settings, run.id, run.as_of, row, path)
+        except FileError:
+            raise
+        except Exception:
+            rsv.validate_structure(path)  # as for births: the schema's verdict comes first
+            raise
     raise FileError("F004", "feed not recognised")
 
 

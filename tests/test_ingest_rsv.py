@@ -17,8 +17,9 @@ from pipelines.demo.rsv_gen import (
     make_snils,
     write_rsv,
 )
+from pipelines.enrol import contributions
 from pipelines.register import db
-from pipelines.register.models import ContributionMonth, ForeignEligibility
+from pipelines.register.models import ContributionMonth, ContributionReport, ForeignEligibility
 from tests.helpers import receipt, records, register
 
 PAY = Decimal("50000.00")
@@ -351,3 +352,29 @@ def test_small_reports_of_a_run_are_validated_together(settings, months_6, tmp_p
     ]
     rejected = next(f for f in files if f.status == "partially_accepted")
     assert [r["codes"] for r in receipt(rejected.receipt)["records"]] == [[], ["R001"]]
+
+
+@pytest.mark.parametrize("damage", ["bad month", "overlong name"])
+def test_schema_violation_met_after_batches_were_written_leaves_nothing_applied(
+    settings, months_6, tmp_path, monkeypatch, damage
+):
+    # The schema is checked in the pass that reads the blocks; libxml2 reports a violation
+    # only when the stream ends, so the batches are validated and written first, inside the
+    # file's transaction, and undone with it. A name longer than its column breaks the write
+    # first on PostgreSQL; the file is still refused for what the schema says.
+    monkeypatch.setattr(contributions, "BATCH", 2)
+    monkeypatch.setattr(contributions, "READ_AHEAD_BYTES", 0)  # the big-file path
+    path = write_rsv(tmp_path, report(ACME, 2025, 1, [worker(n) for n in range(7)]))
+    text = path.read_bytes().decode("cp1251")
+    if damage == "bad month":
+        at = text.rindex('Месяц="3"')
+        text = text[:at] + 'Месяц="x"' + text[at + len('Месяц="3"') :]
+    else:
+        at = text.index('Фамилия="Каримов"', text.index("<ПерсСвСтрахЛиц"))
+        text = text[:at] + 'Фамилия="' + "Ж" * 300 + '"' + text[at + len('Фамилия="Каримов"') :]
+    path.write_bytes(text.encode("cp1251"))
+    files, summary = run.ingest(config.load(), [path], as_of=date(2026, 3, 2))
+    assert (files[0].status, files[0].codes) == ("rejected", ["F003"])
+    assert ledger(settings) == {} and summary.accepted == 0
+    with db.session_scope(settings) as session:
+        assert session.query(ContributionReport).count() == 0

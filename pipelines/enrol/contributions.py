@@ -81,14 +81,22 @@ def calendar_month(year: int, quarter: int, month_in_quarter: int) -> str:
 def apply_rsv(
     session: Session, settings: Settings, run_id: str, as_of: date, row: ReceivedFile, path: Path
 ) -> Counter:
-    from pipelines.parse.rsv import iter_persons, read_header, validate_structure
+    from pipelines.parse.rsv import iter_checked_persons, read_header, validate_structure
     from pipelines.parse.rsv_versions import rules_for
     from pipelines.validate.rsv import validate_rsv_header, validate_rsv_persons
 
-    validate_structure(path)
-    header = read_header(path)
-    rules_for(header.form_version)  # F014 for a version not read (5.01–5.08 are)
+    # The blocks are read once, the schema checked as they are (iter_checked_persons): a file
+    # that breaks it is refused when its last block has been read, and what was written for it
+    # is undone with the file's transaction. The header comes first; what the schema says of a
+    # file comes before what reading its header met.
+    try:
+        header = read_header(path)
+        rules_for(header.form_version)  # F014 for a version not read (5.01–5.08 are)
+    except FileError:
+        validate_structure(path)
+        raise
     if header.period_code not in _quarters():
+        validate_structure(path)
         raise FileError("F012", "period code not supported")
     verdict = _read_ahead(session, row, path)
     if verdict is None:
@@ -100,14 +108,14 @@ def apply_rsv(
         row.codes = [*(row.codes or []), "F006"]
     counts: Counter = Counter()
     if file_codes:  # the payer itself is wrong: the whole file is refused, each block says why
-        _record_all(session, row, iter_persons(path), Outcome.REJECTED, file_codes, counts)
+        _record_all(session, row, iter_checked_persons(path), Outcome.REJECTED, file_codes, counts)
         row.status, row.codes = "rejected", [*row.codes, *file_codes]
         return counts
 
     key = (header.payer_inn, header.payer_kpp or "", header.year, header.quarter)
     applied = session.get(ContributionReport, key)
     if applied is not None and header.correction_no <= applied.correction_no:
-        _record_all(session, row, iter_persons(path), Outcome.DUPLICATE, ["F013"], counts)
+        _record_all(session, row, iter_checked_persons(path), Outcome.DUPLICATE, ["F013"], counts)
         row.status, row.codes = "duplicate", [*row.codes, "F013"]
         return counts
     upsert(
@@ -132,7 +140,7 @@ def apply_rsv(
     # in two blocks of one file has both blocks' months, not only the last one's
     cleared: set[str] = set() if applied is not None else None
     # read once, in batches: each batch is validated by one suite run, then applied
-    for persons in batched(iter_persons(path), BATCH):
+    for persons in batched(iter_checked_persons(path), BATCH):
         if verdict is None:
             codes_by_seq = validate_rsv_persons(persons, chunk_size=None)
         else:  # the whole file's, found when it was validated with others

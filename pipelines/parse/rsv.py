@@ -200,6 +200,39 @@ def iter_persons(path: Path) -> Iterator[InsuredPerson]:
         yield _person(elem, seq)
 
 
+def iter_checked_persons(path: Path) -> Iterator[InsuredPerson]:
+    """:func:`iter_persons` and :func:`validate_structure` in one pass: the file is streamed
+    against the XSD of its form version as its blocks are read, so it is parsed once, not
+    twice.
+
+    The blocks before a violation are yielded, then what :func:`validate_structure` says of
+    the file is raised (F014 or F012 from the prologue, F003 naming the violation's line, F001,
+    F002, F007). libxml2 reports a violation while streaming only when the stream ends, so a
+    caller that must not act on a file that breaks the schema keeps what it does with the
+    blocks undone until the last one is read, as a run's file transaction does.
+    """
+    path = Path(path)
+    try:
+        rules = _check_supported(_read_prologue(path))
+        xsd = schema(rules.version if rules is not None else FORM_VERSION)
+        elements = xmlsafe.iter_elements(path, {_PERSON}, schema=xsd, root=_ROOT)
+        for seq, elem in enumerate(elements, start=1):
+            try:
+                person = _person(elem, seq)
+            except Exception:
+                # the parser met a value the schema refuses before libxml2 said so: read on,
+                # for the file is told what the schema says
+                for _ in elements:
+                    pass
+                raise
+            yield person
+    except FileError:
+        # What the schema pass says comes first, with the violation's line; a file it passes
+        # is refused for what the reading met.
+        validate_structure(path)
+        raise
+
+
 def _person(elem: etree._Element, seq: int) -> InsuredPerson:
     data: etree._Element | None = None
     name: dict[str, str] = {}

@@ -105,7 +105,12 @@ def refused(call, path: Path) -> FileError:
     return caught.value
 
 
-ALL_ENTRY_POINTS = [rsv.validate_structure, rsv.read_header, rsv.iter_persons]
+ALL_ENTRY_POINTS = [
+    rsv.validate_structure,
+    rsv.read_header,
+    rsv.iter_persons,
+    rsv.iter_checked_persons,
+]
 
 
 # --- schemas ----------------------------------------------------------------------------------
@@ -363,6 +368,7 @@ def test_truncated_file_is_f001_though_its_header_is_readable():
     assert rsv.read_header(path).payer_inn == "7707083893"  # the prologue is intact
     assert refused(rsv.validate_structure, path).code == "F001"
     assert refused(rsv.iter_persons, path).code == "F001"
+    assert refused(rsv.iter_checked_persons, path).code == "F001"
 
 
 @pytest.mark.parametrize("call", ALL_ENTRY_POINTS, ids=lambda c: c.__name__)
@@ -431,6 +437,42 @@ def test_first_violation_in_a_large_file_is_located_exactly(tmp_path):
     assert error.code == "F003"
     assert error.detail.startswith(f"line {line}: element ДанФЛПолуч, attribute СНИЛС:")
     assert target.decode() not in error.detail
+
+
+# --- read once, the schema checked on the way ------------------------------------------------
+
+DAMAGE = {  # what breaks the schema: the parser meets some of it first, some it does not notice
+    "bad name": ('Фамилия="Каримов"', 'Фамилия="Karimov"'),
+    "bad month": ('Месяц="2" КодКатЛиц="ВЖНР"', 'Месяц="x" КодКатЛиц="ВЖНР"'),
+    "missing amount": ('СумВыпл="52300.00"', ""),
+    "missing category": ('КодКатЛиц="ВЖНР"', ""),
+    "stray element": ("<СвВыплСВОПС>", "<Лишний/><СвВыплСВОПС>"),
+    "missing file id": ('ИдФайл="', 'ИдФайлЪ="'),
+    "bad form version": ('ВерсФорм="5.08"', 'ВерсФорм="5.99"'),
+    "bad period": ('Период="21"', 'Период="99"'),
+    "unclosed": ("</СвВыплСВОПС>", ""),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_one_pass_reader_refuses_what_the_schema_pass_refuses(tmp_path, damage):
+    old, new = DAMAGE[damage]
+    text = fixture("valid").read_bytes().decode("cp1251")
+    assert old in text
+    path = tmp_path / fixture("valid").name
+    path.write_bytes(text.replace(old, new, 1).encode("cp1251"))
+    expected = refused(rsv.validate_structure, path)
+    got = refused(rsv.iter_checked_persons, path)
+    assert (got.code, got.detail) == (expected.code, expected.detail)
+
+
+def test_one_pass_reader_reads_what_the_plain_reader_reads(tmp_path):
+    made = write_rsv(tmp_path, _synthetic_report(300))
+    for path in [*(fixture(role) for role in ("valid", "correction", "zero_report")), made]:
+        assert list(rsv.iter_checked_persons(path)) == persons(path)
+    # a form before 5.08 is checked against its own version's schema
+    older = fixture("unsupported_form_version")
+    assert list(rsv.iter_checked_persons(older)) == persons(older)
 
 
 # --- conformance ------------------------------------------------------------------------------
