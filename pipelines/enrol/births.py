@@ -36,7 +36,7 @@ from pipelines.enrol.register_ops import (
 from pipelines.identifiers import snils_is_valid, snils_normalize
 from pipelines.parse.zags import iter_births
 from pipelines.records import BirthRecord, Parent
-from pipelines.register.db import insert_rows
+from pipelines.register.db import among, insert_rows
 from pipelines.register.models import (
     IdentityDocument,
     Insurer,
@@ -186,7 +186,7 @@ class _Batch:
             for chunk in batched(acts, 5000)
             for value, person_id, version in session.execute(
                 select(keys.c.value, keys.c.person_id, keys.c.version).where(
-                    keys.c.kind == KEY_KIND, keys.c.value.in_(chunk)
+                    keys.c.kind == KEY_KIND, among(session, keys.c.value, chunk)
                 )
             )
         }
@@ -494,7 +494,7 @@ def _in_force(session: Session, person_ids: list[int], on: date) -> set[int]:
         found.update(
             session.scalars(
                 select(Policy.person_id).where(
-                    Policy.person_id.in_(chunk),
+                    among(session, Policy.person_id, chunk),
                     Policy.status == "active",
                     or_(Policy.valid_from.is_(None), Policy.valid_from <= on),
                     or_(Policy.valid_to.is_(None), Policy.valid_to >= on),

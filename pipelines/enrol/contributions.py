@@ -40,7 +40,7 @@ from pipelines.enrol.register_ops import (
 from pipelines.identifiers import snils_normalize
 from pipelines.parse.xmlsafe import FileError
 from pipelines.records import InsuredPerson, RsvHeader
-from pipelines.register.db import insert_many, insert_rows, upsert
+from pipelines.register.db import among, insert_many, insert_rows, upsert
 from pipelines.register.models import (
     ContributionMonth,
     ContributionReport,
@@ -293,7 +293,7 @@ def _apply_batch(
                 ContributionMonth.payer_kpp == key[1],
                 ContributionMonth.year == key[2],
                 ContributionMonth.quarter == key[3],
-                ContributionMonth.snils.in_(to_clear),
+                among(session, ContributionMonth.snils, to_clear),
             )
         )
         cleared.update(to_clear)
@@ -429,7 +429,7 @@ def _update_working_status(session, header, key, row, snils_list, period_end: da
     updates, history = [], []
     stamp = datetime.now(UTC)
     for chunk in batched(sorted(set(snils_list)), 5000):
-        for person in session.execute(select(*columns).where(table.c.snils.in_(chunk))):
+        for person in session.execute(select(*columns).where(among(session, table.c.snils, chunk))):
             current = person._mapping
             if current["employment_as_of"] is not None and current["employment_as_of"] > period_end:
                 continue
@@ -630,12 +630,13 @@ def _enrol_workers(
     ЕНП drawn for all, persons, history, policies, assignments and notifications written with
     one statement each. ``waive``, ``source`` and ``decision``: :func:`enrol_held_worker`."""
     wanted = [entry.snils for entry in entries]
-    existing = dict(
-        session.execute(select(Person.snils, Person.id).where(Person.snils.in_(wanted))).all()
-    )
+    registered = select(Person.snils, Person.id).where(among(session, Person.snils, wanted))
+    existing = dict(session.execute(registered).all())
     reported = {
         r.snils: r
-        for r in session.scalars(select(ReportedPerson).where(ReportedPerson.snils.in_(wanted)))
+        for r in session.scalars(
+            select(ReportedPerson).where(among(session, ReportedPerson.snils, wanted))
+        )
     }
     enrol = []
     for entry in entries:
@@ -694,7 +695,7 @@ def _enrol_workers(
     file_of = dict(
         session.execute(
             select(ReceivedRecord.id, ReceivedRecord.file_id).where(
-                ReceivedRecord.id.in_(reported_ids)
+                among(session, ReceivedRecord.id, reported_ids)
             )
         ).all()
     )

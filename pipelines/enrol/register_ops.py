@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from pipelines.config import Settings
 from pipelines.enrol import batched
 from pipelines.identifiers import ENP_MAX_SERIAL, enp_compose
-from pipelines.register.db import dialect_insert, insert_ignore, insert_rows
+from pipelines.register.db import among, dialect_insert, insert_ignore, insert_rows
 from pipelines.register.models import (
     EnpCounter,
     Insurer,
@@ -204,7 +204,7 @@ def reserve_enps(session: Session, region: str, birth_dates: list[date]) -> list
             issued.update(
                 session.execute(
                     select(table.c.birth_date, table.c.issued)
-                    .where(table.c.region == region, table.c.birth_date.in_(chunk))
+                    .where(table.c.region == region, among(session, table.c.birth_date, chunk))
                     .with_for_update()
                 ).all()
             )
@@ -227,7 +227,8 @@ def reserve_enps(session: Session, region: str, birth_dates: list[date]) -> list
         candidates = [enp for numbers in fresh.values() for enp in numbers]
         taken: set[str] = set()
         for chunk in batched(candidates, 5000):
-            taken.update(session.scalars(select(Policy.enp).where(Policy.enp.in_(chunk))))
+            used = select(Policy.enp).where(among(session, Policy.enp, chunk))
+            taken.update(session.scalars(used))
         for birth_date, numbers in fresh.items():
             drawn[birth_date] += [enp for enp in numbers if enp not in taken]
         need = {d: wanted[d] - len(drawn[d]) for d in wanted if len(drawn[d]) < wanted[d]}

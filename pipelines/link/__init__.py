@@ -20,6 +20,7 @@ from pipelines.enrol import batched
 from pipelines.enrol.register_ops import name_key, normalise_name
 from pipelines.identifiers import snils_is_valid, snils_normalize
 from pipelines.records import Absent, FullName, IdentityDocument, Parent, PartialDate
+from pipelines.register.db import among
 from pipelines.register.models import IdentityDocument as RegisterDocument
 from pipelines.register.models import Person, PersonKey
 
@@ -162,19 +163,20 @@ class View:
                     name_keys.add(key)
         people: dict[int, Person] = {}
         for chunk in batched(sorted(snils), IN_LIMIT):
-            for person in session.scalars(select(Person).where(Person.snils.in_(chunk))):
+            known = select(Person).where(among(session, Person.snils, chunk))
+            for person in session.scalars(known):
                 view.by_snils_map[person.snils] = person
                 people[person.id] = person
         for chunk in batched(sorted(name_keys), IN_LIMIT):
             for person in session.scalars(
-                select(Person).where(Person.name_key.in_(chunk)).order_by(Person.id)
+                select(Person).where(among(session, Person.name_key, chunk)).order_by(Person.id)
             ):
                 view.by_key.setdefault(person.name_key, []).append(person)
                 people[person.id] = person
         named = sorted({p.id for group in view.by_key.values() for p in group})
         for chunk in batched(named, IN_LIMIT):
             for doc in session.scalars(
-                select(RegisterDocument).where(RegisterDocument.person_id.in_(chunk))
+                select(RegisterDocument).where(among(session, RegisterDocument.person_id, chunk))
             ):
                 if (key := document_key(doc.series, doc.number)) is not None:
                     view.documents.setdefault(doc.person_id, []).append((doc.kind, key))
@@ -182,7 +184,7 @@ class View:
                 view.claimed.update(
                     session.scalars(
                         select(PersonKey.person_id).where(
-                            PersonKey.kind == act_kind, PersonKey.person_id.in_(chunk)
+                            PersonKey.kind == act_kind, among(session, PersonKey.person_id, chunk)
                         )
                     )
                 )
