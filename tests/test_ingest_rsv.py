@@ -378,3 +378,38 @@ def test_schema_violation_met_after_batches_were_written_leaves_nothing_applied(
     assert ledger(settings) == {} and summary.accepted == 0
     with db.session_scope(settings) as session:
         assert session.query(ContributionReport).count() == 0
+
+
+@pytest.mark.parametrize("copy_min", [1, 10**9], ids=["bulk", "by statement"])
+def test_working_status_of_many_persons_is_set_in_one_go(settings, tmp_path, monkeypatch, copy_min):
+    """The persons a report names are updated together (db.update_many: on PostgreSQL staged
+    by COPY and one UPDATE … FROM, else a statement per row): each gets what it should."""
+    from pipelines import cli
+    from pipelines.identifiers import enp_compose
+    from pipelines.register.models import Person, PersonHistory
+
+    monkeypatch.setattr(db, "COPY_MIN_ROWS", copy_min)
+    citizens = [worker(n, "НР", "643") for n in range(1, 6)]
+    lines = ["enp,snils,last_name,first_name,middle_name,birth_date,sex,insurer_code,policy_status"]
+    for n, citizen in enumerate(citizens, start=1):
+        lines.append(
+            f"{enp_compose('45', 0, date(1990, 5, 17), n)},{citizen.snils},Иванов{'а' * n},"
+            "Иван,,1990-05-17,1,A01,active"
+        )
+    load = tmp_path / "register.csv"
+    load.write_text("\n".join(lines) + "\n", "utf-8")
+    assert cli.main(["register", "load", str(load)]) == 0
+    ingest(settings, tmp_path, [report(ACME, 2025, 1, citizens[:4])])
+    with db.session_scope(settings) as session:
+        persons = {p.snils: p for p in session.query(Person)}
+        got = {
+            snils: (p.working, p.employer_inn, p.employer_kpp, p.employment_as_of, p.version)
+            for snils, p in persons.items()
+        }
+        history = session.query(PersonHistory).filter_by(change="working_status_from_rsv").count()
+    named = {c.snils for c in citizens[:4]}
+    assert {s: v for s, v in got.items() if s in named} == {
+        s: (True, ACME[1], ACME[2], date(2025, 3, 31), 2) for s in named
+    }
+    unnamed = got[citizens[4].snils]
+    assert (unnamed[1], unnamed[4], history) == (None, 1, 4)

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import bindparam, case, delete, func, or_, select, update
+from sqlalchemy import case, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from pipelines import faults
@@ -40,7 +40,7 @@ from pipelines.enrol.register_ops import (
 from pipelines.identifiers import snils_normalize
 from pipelines.parse.xmlsafe import FileError
 from pipelines.records import InsuredPerson, RsvHeader
-from pipelines.register.db import among, insert_many, insert_rows, upsert
+from pipelines.register.db import among, insert_many, insert_rows, update_many, upsert
 from pipelines.register.models import (
     ContributionMonth,
     ContributionReport,
@@ -436,13 +436,7 @@ def _update_working_status(session, header, key, row, snils_list, period_end: da
             if all(current[k] == v for k, v in now.items()):
                 continue
             version = current["version"] + 1
-            updates.append(
-                {
-                    "pid": current["id"],
-                    "v_version": version,
-                    **{f"v_{k}": v for k, v in now.items()},
-                }
-            )
+            updates.append({"id": current["id"], "version": version, **now})
             history.append(
                 {
                     "person_id": current["id"],
@@ -456,14 +450,9 @@ def _update_working_status(session, header, key, row, snils_list, period_end: da
                 }
             )
     if updates:
-        session.execute(
-            update(table)
-            .where(table.c.id == bindparam("pid"))
-            .values({name: bindparam(f"v_{name}") for name in ("version", *now)}),
-            updates,
-        )
+        update_many(session, table, updates)
         insert_rows(session, PersonHistory.__table__, history, returning=False)
-        changed = {u["pid"] for u in updates}
+        changed = {u["id"] for u in updates}
         for obj in list(session.identity_map.values()):  # no stale copy outlives the update
             if isinstance(obj, Person) and obj.id in changed:
                 session.expire(obj)

@@ -200,19 +200,24 @@ def _copy(session: Session, table_name: str, columns: list[str], rows: Iterator[
 
 
 def _copy_values(
-    session: Session, table, rows: list[dict], order: list[str] | None = None
+    session: Session,
+    table,
+    rows: list[dict],
+    order: list[str] | None = None,
+    *,
+    defaults: bool = True,
 ) -> tuple[list[str], Iterator[tuple]]:
     """The columns and the driver-ready values of ``rows`` as an INSERT of them would send:
     a column a row leaves out takes its Python-side default, each value goes through its
     type's bind processing (JSON serialised, …). Columns with a server default and no value in
     the rows are left to the server. The columns come in ``order`` when it is given (it must
-    name the same ones)."""
+    name the same ones). Without ``defaults`` (an UPDATE) only the rows' own columns go."""
     dialect = session.get_bind().dialect
     given = list(rows[0])
     # (callable, value): a callable default is SQLAlchemy's wrapper, taking an execution context
     defaults = {
         column.name: (column.default.is_callable, column.default.arg)
-        for column in table.columns
+        for column in (table.columns if defaults else ())
         if column.name not in rows[0]
         and column.default is not None
         and (column.default.is_scalar or column.default.is_callable)
@@ -359,6 +364,45 @@ def insert_many(session: Session, table, rows: list[dict], keys: list[str], buil
     staged = sa.table(stage, *(sa.column(name) for name in names))
     source = sa.select(*(staged.c[name] for name in names))
     session.execute(build(dialect_insert(session, table).from_select(names, source)))
+
+
+def update_many(session: Session, table, rows: list[dict], key: str = "id") -> None:
+    """UPDATE ``table`` SET the other columns of each row WHERE ``key`` is the row's. On
+    PostgreSQL the rows are staged by ``COPY`` and applied with one ``UPDATE … FROM`` (psycopg
+    sends an executemany as a statement per row); on SQLite one driver ``executemany``. Every
+    row names the same columns; a key repeated goes a statement per row, in order."""
+    if not rows:
+        return
+    columns = [name for name in rows[0] if name != key]
+    if _sqlite(session):
+        _, values = _copy_values(session, table, rows, [*columns, key], defaults=False)
+        assignments = ", ".join(f"{name} = ?" for name in columns)
+        sql = f"UPDATE {table.name} SET {assignments} WHERE {key} = ?"
+        session.connection().exec_driver_sql(sql, list(values))
+        return
+    if not _postgresql(session, rows) or len({row[key] for row in rows}) != len(rows):
+        stmt = (
+            sa.update(table)
+            .where(table.c[key] == sa.bindparam("_key"))
+            .values({name: sa.bindparam(f"_set_{name}") for name in columns})
+        )
+        params = [{"_key": r[key], **{f"_set_{n}": r[n] for n in columns}} for r in rows]
+        session.execute(stmt, params)
+        return
+    names, values = _copy_values(session, table, rows, [key, *columns], defaults=False)
+    stage = f"_stage_{table.name}_{zlib.crc32(','.join(names).encode()):08x}"
+    listed = ", ".join(names)
+    session.execute(
+        text(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS "
+            f"SELECT {listed} FROM {table.name} WITH NO DATA"
+        )
+    )
+    session.execute(text(f"TRUNCATE {stage}"))
+    _copy(session, stage, names, values)
+    assignments = ", ".join(f"{name} = s.{name}" for name in columns)
+    sql = f"UPDATE {table.name} AS t SET {assignments} FROM {stage} AS s WHERE t.{key} = s.{key}"
+    session.execute(text(sql))
 
 
 def upsert(session: Session, table, rows: list[dict], keys: list[str], where=None, keep=()) -> None:
