@@ -476,9 +476,25 @@ def evaluate_eligibility(session: Session, settings: Settings, run_id: str, as_o
     entitled: list[tuple[ForeignEligibility, bool]] = []
     months_by_snils = _counted_months(session)
     known = {e.snils: e for e in session.scalars(select(ForeignEligibility))}
+    counting: list[dict] = []  # workers met for the first time and still short of the term
     for snils in sorted(set(months_by_snils) | set(known)):
         months = months_by_snils.get(snils, [])
         entry = known.get(snils)
+        if entry is None and len(months) < threshold:
+            counting.append(
+                {
+                    "snils": snils,
+                    "person_id": None,
+                    "months": months,
+                    "months_count": len(months),
+                    "threshold": threshold,
+                    "rule": rule,
+                    "status": "counting",
+                    "evaluated_on": as_of,
+                    "run_id": run_id,
+                }
+            )
+            continue
         if entry is None:
             entry = ForeignEligibility(snils=snils, status="counting")
             session.add(entry)
@@ -493,6 +509,8 @@ def evaluate_eligibility(session: Session, settings: Settings, run_id: str, as_o
             entitled.append((entry, entry.status == "held"))
         elif entry.status == "held" and not eligible:
             entry.status = "counting"
+    # what an entry of the ORM would have become, written with one statement
+    insert_rows(session, ForeignEligibility.__table__, counting, returning=False)
     # the entitled are enrolled together, in СНИЛС order (the order the ledger assigns them in)
     for batch in batched(entitled, 5000):
         _enrol_workers(session, settings, run_id, as_of, [entry for entry, _ in batch])
