@@ -98,6 +98,7 @@ def create_app(auth: Auth, settings: config.Settings | None = None) -> FastAPI:
         return HTMLResponse(html)
 
     @app.get("/", response_class=HTMLResponse)
+    @app.get("/index.html", response_class=HTMLResponse)  # a Data Docs page's "Home"
     def runs(caller: Reader) -> HTMLResponse:
         with db.session_scope(current_settings()) as session:
             return page(site.runs_page(session, user=caller.name))

@@ -389,8 +389,19 @@ img{max-height:1.5rem}a{color:#0969da}
 </style>"""
 
 
+# GE links its pages into a site of its own (an index four levels up, a page per suite) and
+# adds a newsletter footer. A page here lives at data_docs/<run>/<file>.html, served as
+# /erzl/data-docs/<run>/<file> and exported beside the console's pages: "Home" is the
+# console's runs page two levels up, the suites are named without a link, the footer goes.
+_GE_HOME = 'href="../../../../index.html"'
+_SUITE_LINK = re.compile(r'<a href="\.\./\.\./\.\./\.\./expectations/[^"]*"\s*>([^<]*)</a>')
+_GE_FOOTER = re.compile(r"<footer>\s*<p>Stay current on everything GX.*?</footer>", re.DOTALL)
+
+
 def _offline(page: str) -> str:
-    return _EXTERNAL.sub("", page).replace("</head>", _OFFLINE_CSS + "</head>", 1)
+    page = _EXTERNAL.sub("", page).replace("</head>", _OFFLINE_CSS + "</head>", 1)
+    page = page.replace(_GE_HOME, 'href="../../index.html"')
+    return _GE_FOOTER.sub("", _SUITE_LINK.sub(r"\1", page))
 
 
 def _label_reasons(sections, results) -> None:

@@ -596,8 +596,8 @@ def raw_values(deployment):
 
 
 def crawl(deployment, user: str, extra: list[str]) -> dict[str, tuple[int, str]]:
-    """Every /erzl/ page reachable from the index by its links (Data Docs pages are fetched but
-    not followed: their links are Great Expectations' own), plus ``extra``."""
+    """Every /erzl/ page reachable from the index by its links (a Data Docs page's included:
+    its "Home"), plus ``extra``."""
     seen: dict[str, tuple[int, str]] = {}
     queue = deque(["/erzl/", *extra])
     with deployment.client(user) as client:
@@ -607,7 +607,7 @@ def crawl(deployment, user: str, extra: list[str]) -> dict[str, tuple[int, str]]
                 continue
             answer = client.get(path)
             seen[path] = (answer.status_code, answer.text)
-            if answer.status_code != 200 or path.startswith("/erzl/data-docs/"):
+            if answer.status_code != 200:
                 continue
             for href in re.findall(r'href="([^"]*)"', answer.text):
                 target = urlparse(urljoin(path, unescape(href)))

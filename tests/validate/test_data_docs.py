@@ -121,6 +121,13 @@ def test_a_validated_file_gets_a_page_naming_each_rule_by_code_and_meaning(setti
     raw = page.read_text("utf-8")
     assert not re.search(r"""<(?:script|img)\b[^>]*\bsrc=["']https?:""", raw)
     assert not re.search(r"""<link\b[^>]*\bhref=["']https?:""", raw)
+    # every link stays on the page or goes "Home", the console's runs page two levels up (where
+    # the page is exported beside it and served under it); none to GE's site or suite pages
+    links = set(re.findall(r"""\bhref=["']([^"']*)["']""", raw))
+    assert "../../index.html" in links
+    assert {link for link in links if not link.startswith("#")} == {"../../index.html"}
+    assert "greatexpectations.io" not in raw and "expectations/" not in raw
+    assert birth_suite().name in text  # the suite is still named, without a link
 
 
 def test_no_value_of_the_data_reaches_a_page(settings, tmp_path):
