@@ -23,6 +23,7 @@ import secrets
 import socket
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -639,30 +640,31 @@ def _apply_feed(session, settings: Settings, run: Run, row: ReceivedFile, path: 
         from pipelines.parse.birth_formats import birth_format
 
         reader = birth_format(row.format)
-        try:
+        with _schema_first(reader.validate_structure, path):
             return apply_births(
                 session, settings, run.id, run.as_of, row.id, path, read=reader.read_checked
             )
-        except FileError:
-            raise
-        except Exception:
-            # The schema is checked as the records are read, in one pass: a record it refuses
-            # may have broken a later step first (a value too long for its column). The file is
-            # refused for breaking the schema, as a separate schema pass would have said.
-            reader.validate_structure(path)
-            raise
     if row.feed == "fns_rsv":
         from pipelines.enrol.contributions import apply_rsv
         from pipelines.parse import rsv
 
-        try:
+        with _schema_first(rsv.validate_structure, path):
             return apply_rsv(session, settings, run.id, run.as_of, row, path)
-        except FileError:
-            raise
-        except Exception:
-            rsv.validate_structure(path)  # as for births: the schema's verdict comes first
-            raise
     raise FileError("F004", "feed not recognised")
+
+
+@contextlib.contextmanager
+def _schema_first(validate_structure, path: Path) -> Iterator[None]:
+    """The schema is checked as the records are read, in one pass: a record it refuses may
+    have broken a later step first (a value too long for its column). The file is refused for
+    breaking the schema, as a separate schema pass would have said; a file error stands."""
+    try:
+        yield
+    except FileError:
+        raise
+    except Exception:
+        validate_structure(path)
+        raise
 
 
 def _copy_as_duplicates(session, row: ReceivedFile) -> None:

@@ -92,12 +92,11 @@ def apply_rsv(
     try:
         header = read_header(path)
         rules_for(header.form_version)  # F014 for a version not read (5.01–5.08 are)
+        if header.period_code not in _quarters():
+            raise FileError("F012", "period code not supported")
     except FileError:
         validate_structure(path)
         raise
-    if header.period_code not in _quarters():
-        validate_structure(path)
-        raise FileError("F012", "period code not supported")
     verdict = _read_ahead(session, row, path)
     if verdict is None:
         file_codes = validate_rsv_header(header)

@@ -335,6 +335,21 @@ def insert_rows(session: Session, table, rows: list[dict], *, returning: bool = 
     return list(result.scalars())
 
 
+def _staged(session: Session, table, names: list[str], values: Iterator[tuple]) -> str:
+    """COPY ``values`` into an emptied temporary table of ``table``'s ``names`` columns (one per
+    column set, dropped at commit); its name."""
+    stage = f"_stage_{table.name}_{zlib.crc32(','.join(names).encode()):08x}"
+    session.execute(
+        text(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS "
+            f"SELECT {', '.join(names)} FROM {table.name} WITH NO DATA"
+        )
+    )
+    session.execute(text(f"TRUNCATE {stage}"))
+    _copy(session, stage, names, values)
+    return stage
+
+
 def insert_many(session: Session, table, rows: list[dict], keys: list[str], build) -> None:
     """Execute ``build(insert)`` — an INSERT of ``table`` made into an upsert by the caller,
     ``excluded`` naming the new row — for all ``rows``. On PostgreSQL the rows are staged by
@@ -351,16 +366,7 @@ def insert_many(session: Session, table, rows: list[dict], keys: list[str], buil
         session.execute(build(dialect_insert(session, table)), rows)
         return
     names, values = _copy_values(session, table, rows)
-    stage = f"_stage_{table.name}_{zlib.crc32(','.join(names).encode()):08x}"
-    columns = ", ".join(names)
-    session.execute(
-        text(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS "
-            f"SELECT {columns} FROM {table.name} WITH NO DATA"
-        )
-    )
-    session.execute(text(f"TRUNCATE {stage}"))
-    _copy(session, stage, names, values)
+    stage = _staged(session, table, names, values)
     staged = sa.table(stage, *(sa.column(name) for name in names))
     source = sa.select(*(staged.c[name] for name in names))
     session.execute(build(dialect_insert(session, table).from_select(names, source)))
@@ -390,16 +396,7 @@ def update_many(session: Session, table, rows: list[dict], key: str = "id") -> N
         session.execute(stmt, params)
         return
     names, values = _copy_values(session, table, rows, [key, *columns], defaults=False)
-    stage = f"_stage_{table.name}_{zlib.crc32(','.join(names).encode()):08x}"
-    listed = ", ".join(names)
-    session.execute(
-        text(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS "
-            f"SELECT {listed} FROM {table.name} WITH NO DATA"
-        )
-    )
-    session.execute(text(f"TRUNCATE {stage}"))
-    _copy(session, stage, names, values)
+    stage = _staged(session, table, names, values)
     assignments = ", ".join(f"{name} = s.{name}" for name in columns)
     sql = f"UPDATE {table.name} AS t SET {assignments} FROM {stage} AS s WHERE t.{key} = s.{key}"
     session.execute(text(sql))
